@@ -1,0 +1,71 @@
+import { mkdirSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import lockfile from 'proper-lockfile';
+
+export interface StateDir {
+  /** Absolute path of the state directory. */
+  readonly dir: string;
+  /** Path of a file inside the state directory; `name` must be a plain file name. */
+  path(name: string): string;
+  /** Releases the directory lock; calling it again does nothing. */
+  release(): void;
+}
+
+export interface StateDirOptions {
+  /**
+   * Milliseconds after which a lock whose holder stopped refreshing it (a crashed process) is
+   * taken over. The holder refreshes it every stale/2 ms.
+   */
+  readonly staleMs?: number;
+  /** Called if the lock is lost while held (another process took it over); default: throw. */
+  readonly onCompromised?: (err: Error) => void;
+}
+
+/** Raised when another process holds the lock on a state directory. */
+export class StateDirInUseError extends Error {
+  constructor(readonly dir: string) {
+    super(`state directory ${dir} is in use by another mrtpm process`);
+    this.name = 'StateDirInUseError';
+  }
+}
+
+/** The lock lives inside the directory it guards, so nothing is left beside it. */
+const LOCK_NAME = '.lock';
+const DEFAULT_STALE_MS = 10_000;
+
+/**
+ * Opens (creating with mode 0700 if missing) a state directory and takes its exclusive lock, so
+ * that only one process serves a given TPM state. proper-lockfile also removes the lock when the
+ * process exits or is killed by a catchable signal.
+ */
+export function openStateDir(dir: string, options: StateDirOptions = {}): StateDir {
+  const abs = resolve(dir);
+  mkdirSync(abs, { recursive: true, mode: 0o700 });
+  const lockOptions = {
+    lockfilePath: join(abs, LOCK_NAME),
+    realpath: false,
+    stale: options.staleMs ?? DEFAULT_STALE_MS,
+    ...(options.onCompromised ? { onCompromised: options.onCompromised } : {}),
+  };
+  let unlock: (() => void) | undefined;
+  try {
+    unlock = lockfile.lockSync(abs, lockOptions);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOCKED') throw new StateDirInUseError(abs);
+    throw err;
+  }
+  return {
+    dir: abs,
+    path(name: string): string {
+      if (name === '' || name === LOCK_NAME || isAbsolute(name) || /[/\\]/.test(name) || name === '.' || name === '..') {
+        throw new RangeError(`invalid state file name ${JSON.stringify(name)}`);
+      }
+      return join(abs, name);
+    },
+    release(): void {
+      const held = unlock;
+      unlock = undefined;
+      held?.();
+    },
+  };
+}

@@ -1,0 +1,27 @@
+/** Every command this TPM implements, keyed by TPM_CC, one module per Part 3 chapter. */
+import type { AnyCommand } from '../engine/command-def.js';
+import { STARTUP_COMMANDS } from './startup.js';
+import { TESTING_COMMANDS } from './testing.js';
+import { SESSION_COMMANDS } from './session.js';
+import { RANDOM_COMMANDS } from './random.js';
+import { HASH_COMMANDS } from './hash.js';
+import { INTEGRITY_COMMANDS } from './integrity.js';
+import { ENHANCED_AUTHORIZATION_COMMANDS } from './enhanced-authorization.js';
+import { CONTEXT_COMMANDS } from './context.js';
+import { CLOCK_COMMANDS } from './clock.js';
+import { CAPABILITY_COMMANDS } from './capability.js';
+
+const ALL: AnyCommand[] = [
+  ...STARTUP_COMMANDS,
+  ...TESTING_COMMANDS,
+  ...SESSION_COMMANDS,
+  ...RANDOM_COMMANDS,
+  ...HASH_COMMANDS,
+  ...INTEGRITY_COMMANDS,
+  ...ENHANCED_AUTHORIZATION_COMMANDS,
+  ...CONTEXT_COMMANDS,
+  ...CLOCK_COMMANDS,
+  ...CAPABILITY_COMMANDS,
+];
+
+export const COMMANDS: ReadonlyMap<number, AnyCommand> = new Map(ALL.map((c) => [c.code, c]));

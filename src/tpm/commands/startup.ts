@@ -1,0 +1,83 @@
+/** Part 3 §9: Startup and Shutdown, with TPM Reset / Restart / Resume as Part 1 §12 defines them. */
+import { TPM_CC } from '../spec/tpm-cc.js';
+import { TPM_SU } from '../spec/constants.js';
+import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
+import { struct } from '../marshal/codec.js';
+import { TPM_SU_CODEC } from '../marshal/types.js';
+import { command, type CommandContext } from '../engine/command-def.js';
+import { PCR_ATTRIBUTES } from '../pcr/pcr-attributes.js';
+import { randomBytes } from '../crypto/random.js';
+import { NO_RESPONSE } from './no-response.js';
+
+function startup(ctx: CommandContext, su: number): void {
+  const { core } = ctx;
+  const p = core.persistent;
+  const v = core.volatile;
+  if (v.started) throw new TpmError(TPM_RC.INITIALIZE);
+  const saved = p.shutdown === 'state' ? p.savedState : undefined;
+  if (su === TPM_SU.STATE && (!saved || p.pendingAllocation)) throw TpmError.parameter(TPM_RC.VALUE, 1);
+  v.startupLocality = ctx.locality;
+  if (!saved) {
+    // TPM Reset: new epoch; saved contexts of the old one become unloadable.
+    p.resetCount = (p.resetCount + 1) >>> 0;
+    p.restartCount = 0;
+    if (p.pendingAllocation) {
+      p.pcrAllocation = p.pendingAllocation;
+      delete p.pendingAllocation;
+    }
+    p.resetEpoch = randomBytes(16);
+    core.pcrs.initialize();
+    v.savedSessions = new Map();
+    v.contextCounter = 0n;
+  } else {
+    // TPM Restart (CLEAR) or Resume (STATE): saved sessions survive; PCRs come back only on Resume.
+    p.restartCount = (p.restartCount + 1) >>> 0;
+    core.pcrs.initialize();
+    if (su === TPM_SU.STATE) {
+      for (const [alg, values] of saved.pcrs) {
+        const bank = v.pcrs.get(alg);
+        if (bank) values.forEach((value, i) => { if (PCR_ATTRIBUTES[i]!.save) bank[i] = value; });
+      }
+      v.pcrUpdateCounter = saved.pcrUpdateCounter;
+    }
+    v.savedSessions = saved.savedSessions;
+    v.contextCounter = saved.contextCounter;
+  }
+  v.sessions.clear();
+  core.sequences.clear();
+  p.shutdown = 'none';
+  delete p.savedState;
+  v.started = true;
+  core.touchPersistent();
+}
+
+function shutdown(ctx: CommandContext, su: number): void {
+  const { core } = ctx;
+  const p = core.persistent;
+  const v = core.volatile;
+  if (su === TPM_SU.STATE) {
+    p.savedState = {
+      pcrs: new Map([...v.pcrs].map(([alg, bank]) => [alg, bank.map((d) => d.slice())])),
+      pcrUpdateCounter: v.pcrUpdateCounter,
+      contextCounter: v.contextCounter,
+      savedSessions: new Map(v.savedSessions),
+    };
+  } else {
+    delete p.savedState;
+  }
+  p.shutdown = su === TPM_SU.STATE ? 'state' : 'clear';
+  core.touchPersistent();
+}
+
+export const STARTUP_COMMANDS = [
+  command({
+    code: TPM_CC.Startup, name: 'Startup', handles: [],
+    params: struct({ startupType: TPM_SU_CODEC }), response: NO_RESPONSE,
+    handler: (ctx, _h, { startupType }) => startup(ctx, startupType),
+  }),
+  command({
+    code: TPM_CC.Shutdown, name: 'Shutdown', handles: [],
+    params: struct({ shutdownType: TPM_SU_CODEC }), response: NO_RESPONSE,
+    handler: (ctx, _h, { shutdownType }) => shutdown(ctx, shutdownType),
+  }),
+];

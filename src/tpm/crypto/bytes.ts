@@ -1,0 +1,21 @@
+/** Big-endian u32, the width of TPM_CC, TPM_RC and the KDF counters. */
+export function u32be(value: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, value >>> 0);
+  return out;
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** The label as the KDFs hash it: ASCII with one terminating NUL (Part 1 §11.4.10). */
+export function nulTerminated(label: string): Uint8Array {
+  return concatBytes(new TextEncoder().encode(label), new Uint8Array(1));
+}

@@ -1,0 +1,73 @@
+/**
+ * How a command is declared: once, as data (code, handles and their authorization roles,
+ * parameter and response codecs, attributes) plus one handler. The dispatcher, the COMMANDS
+ * capability and the trace all read these declarations.
+ */
+import type { Codec, Fields, StructCodec, StructOf } from '../marshal/codec.js';
+import type { TpmCore } from './tpm-core.js';
+
+/** TPMI_* handle types the handle area can carry (Part 2 §9), checked at unmarshal (TPM_RC_VALUE). */
+export type HandleKind =
+  | 'PCR' // TPMI_DH_PCR
+  | 'HIERARCHY' // TPMI_RH_HIERARCHY
+  | 'HIERARCHY_AUTH' // TPMI_RH_HIERARCHY_AUTH
+  | 'PLATFORM' // TPMI_RH_PLATFORM
+  | 'LOCKOUT' // TPMI_RH_LOCKOUT
+  | 'ENTITY' // TPMI_DH_ENTITY
+  | 'OBJECT' // TPMI_DH_OBJECT
+  | 'CONTEXT' // TPMI_DH_CONTEXT
+  | 'POLICY_SESSION'; // TPMI_SH_POLICY
+
+/** Authorization role of a handle (Part 1 §19.2); absent means the handle needs no authorization. */
+export type AuthRole = 'USER' | 'ADMIN' | 'DUP';
+
+export interface HandleSpec {
+  name: string;
+  kind: HandleKind;
+  /** The "+" of TPMI types: TPM_RH_NULL accepted. */
+  allowNull?: boolean;
+  auth?: AuthRole;
+}
+
+export interface CommandContext {
+  readonly core: TpmCore;
+  readonly locality: number;
+  readonly client: number;
+  readonly commandCode: number;
+  /** Session handles of the authorization area, in order (TPM_RS_PW included). */
+  readonly sessionHandles: readonly number[];
+}
+
+export interface CommandDef<F extends Fields = Fields, R = unknown> {
+  code: number;
+  name: string;
+  handles: readonly HandleSpec[];
+  params: StructCodec<F>;
+  response: Codec<R>;
+  /** The response carries a handle (TPMA_CC.rHandle); the handler's result supplies it. */
+  responseHandle?: (result: R) => number;
+  /** TPMA_CC.nv / extensive / flushed. */
+  nv?: boolean;
+  extensive?: boolean;
+  flushed?: boolean;
+  handler(ctx: CommandContext, handles: number[], params: StructOf<F>): R;
+}
+
+/** A command declaration with its types erased, as the command table holds it. */
+export interface AnyCommand {
+  code: number;
+  name: string;
+  handles: readonly HandleSpec[];
+  params: StructCodec<Fields>;
+  response: Codec<unknown>;
+  responseHandle?: (result: unknown) => number;
+  nv?: boolean;
+  extensive?: boolean;
+  flushed?: boolean;
+  handler(ctx: CommandContext, handles: number[], params: Record<string, unknown>): unknown;
+}
+
+/** Declares a command; parameter and result types are inferred from the codecs. */
+export function command<F extends Fields, R>(def: CommandDef<F, R>): AnyCommand {
+  return def as unknown as AnyCommand;
+}

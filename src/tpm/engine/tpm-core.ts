@@ -1,0 +1,118 @@
+/**
+ * The TPM's state with the modules that own each part of it. Handlers reach everything through
+ * this object; it has no I/O: the host supplies time and learns of persistent changes by callback.
+ */
+import { TPM_RH, TPM_HT, handleType } from '../spec/constants.js';
+import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
+import type { PersistentState, VolatileState } from '../state/tpm-state.js';
+import { PcrBanks } from '../pcr/pcr-banks.js';
+import { SessionTable } from '../auth/session-table.js';
+import { SequenceTable } from '../objects/sequence-table.js';
+import { randomBytes } from '../crypto/random.js';
+
+export interface CoreHost {
+  /** Milliseconds, monotonic; the source of TPMS_TIME_INFO and the clock. */
+  now(): number;
+  /** Called after a command changed persistent state, before its response is released. */
+  persistentChanged(state: PersistentState): void;
+}
+
+export class TpmCore {
+  readonly pcrs: PcrBanks;
+  readonly sessions: SessionTable;
+  readonly sequences: SequenceTable;
+  private persistentDirty = false;
+  private lastTick: number;
+
+  constructor(readonly persistent: PersistentState, readonly volatile: VolatileState, readonly host: CoreHost) {
+    this.pcrs = new PcrBanks(persistent, volatile);
+    this.sessions = new SessionTable(this);
+    this.sequences = new SequenceTable();
+    this.lastTick = host.now();
+  }
+
+  /**
+   * Advance TPMS_TIME_INFO.time and the clock by the host time elapsed. The clock is written to
+   * disk with the next persistent change or orderly exit, not on every tick (Part 1 §36.3 allows
+   * the NV copy to lag, which is what TPMS_CLOCK_INFO.safe reports).
+   */
+  tick(): void {
+    const now = this.host.now();
+    const delta = BigInt(Math.max(0, Math.floor(now - this.lastTick)));
+    this.lastTick += Number(delta);
+    this.volatile.time += delta;
+    this.persistent.clock += delta;
+  }
+
+  random(n: number): Uint8Array {
+    return randomBytes(n);
+  }
+
+  /** Record that persistent state changed; the engine flushes it before answering. */
+  touchPersistent(): void {
+    this.persistentDirty = true;
+  }
+
+  /** Called by the engine after each command. */
+  flushPersistent(): void {
+    if (!this.persistentDirty) return;
+    this.persistentDirty = false;
+    this.host.persistentChanged(this.persistent);
+  }
+
+  /** Whether a hierarchy is enabled (TPMA_STARTUP_CLEAR phEnable/shEnable/ehEnable). */
+  hierarchyEnabled(h: number): boolean {
+    switch (h) {
+      case TPM_RH.PLATFORM: return this.volatile.phEnable;
+      case TPM_RH.OWNER: return this.volatile.shEnable;
+      case TPM_RH.ENDORSEMENT: return this.volatile.ehEnable;
+      default: return true;
+    }
+  }
+
+  /** Proof value of a hierarchy (Part 1 §14.4), key of its tickets. */
+  proof(h: number): Uint8Array {
+    switch (h) {
+      case TPM_RH.PLATFORM: return this.persistent.phProof;
+      case TPM_RH.ENDORSEMENT: return this.persistent.ehProof;
+      default: return this.persistent.shProof;
+    }
+  }
+
+  /** authValue of an entity (Part 1 §19.6.4); undefined if the handle does not exist. */
+  authValue(handle: number): Uint8Array | undefined {
+    switch (handle) {
+      case TPM_RH.OWNER: return this.persistent.ownerAuth;
+      case TPM_RH.ENDORSEMENT: return this.persistent.endorsementAuth;
+      case TPM_RH.LOCKOUT: return this.persistent.lockoutAuth;
+      case TPM_RH.PLATFORM: return this.volatile.platformAuth;
+      case TPM_RH.NULL: return new Uint8Array(0);
+    }
+    const t = handleType(handle);
+    if (t === TPM_HT.PCR) return new Uint8Array(0);
+    if (t === TPM_HT.TRANSIENT) return this.sequences.get(handle)?.authValue;
+    return undefined;
+  }
+
+  /** authPolicy of an entity, empty where none is set. */
+  authPolicy(_handle: number): Uint8Array {
+    return new Uint8Array(0);
+  }
+
+  /** Name of an entity (Part 1 §16): the handle itself for PCRs, permanent handles, sessions and sequences. */
+  name(handle: number): Uint8Array {
+    const n = new Uint8Array(4);
+    new DataView(n.buffer).setUint32(0, handle);
+    return n;
+  }
+
+  /** Throws TPM_RC_HANDLE (numbered by the caller) if an entity referenced by handle is not present. */
+  requirePresent(handle: number): void {
+    const t = handleType(handle);
+    if (t === TPM_HT.TRANSIENT && !this.sequences.get(handle)) throw new TpmError(TPM_RC.HANDLE);
+    if ((t === TPM_HT.HMAC_SESSION || t === TPM_HT.POLICY_SESSION) && !this.sessions.isLoaded(handle)) {
+      throw new TpmError(TPM_RC.HANDLE);
+    }
+    if (t === TPM_HT.PERSISTENT || t === TPM_HT.NV_INDEX) throw new TpmError(TPM_RC.HANDLE);
+  }
+}

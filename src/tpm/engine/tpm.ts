@@ -1,0 +1,162 @@
+/**
+ * The TPM: `execute(command bytes) -> response bytes`, and the platform's power signals.
+ * Pure: no sockets, files or clocks of its own (the host supplies time and persistence).
+ */
+import { TPM_CC, ccName } from '../spec/tpm-cc.js';
+import { TPM_RC, TpmError, rcHandle, rcParameter } from '../spec/tpm-rc.js';
+import { TPM_ST, TPM_RH } from '../spec/constants.js';
+import { LIMITS } from '../spec/limits.js';
+import { Reader } from '../marshal/reader.js';
+import { Writer } from '../marshal/writer.js';
+import type { PersistentState, VolatileState } from '../state/tpm-state.js';
+import { TpmCore, type CoreHost } from './tpm-core.js';
+import type { AnyCommand, CommandContext } from './command-def.js';
+import { HANDLE_KINDS } from './handle-kinds.js';
+import { COMMANDS } from '../commands/command-table.js';
+import { parseAuthArea, checkAuthorizations, writeResponseAuth, type CommandSession } from '../auth/authorization.js';
+import { powerOnVolatile } from '../state/initial-state.js';
+
+export interface ExecuteResult {
+  response: Uint8Array;
+  commandCode: number;
+  responseCode: number;
+}
+
+function errorResponse(rc: number): Uint8Array {
+  const w = new Writer(10);
+  w.u16(TPM_ST.NO_SESSIONS).u32(10).u32(rc);
+  return w.finish();
+}
+
+export class Tpm {
+  private core: TpmCore;
+  private powered: boolean;
+
+  constructor(persistent: PersistentState, volatile: VolatileState | undefined, private readonly host: CoreHost) {
+    this.powered = volatile !== undefined;
+    this.core = new TpmCore(persistent, volatile ?? powerOnVolatile(), host);
+  }
+
+  get poweredOn(): boolean {
+    return this.powered;
+  }
+  get persistent(): PersistentState {
+    return this.core.persistent;
+  }
+  get volatile(): VolatileState {
+    return this.core.volatile;
+  }
+  get tpmCore(): TpmCore {
+    return this.core;
+  }
+
+  /** _TPM_Init after power-on: the TPM needs Startup. Ignored while powered (as the simulator does). */
+  powerOn(): void {
+    if (this.powered) return;
+    this.powered = true;
+    this.init();
+  }
+
+  /** Power loss: everything volatile is gone (Shutdown(STATE) data lives in persistent state). */
+  powerOff(): void {
+    this.powered = false;
+  }
+
+  /** _TPM_Init while powered (mssim RESET, swtpm CMD_INIT). */
+  init(): void {
+    this.core.sequences.clear();
+    this.core = new TpmCore(this.core.persistent, powerOnVolatile(), this.host);
+  }
+
+  /** Resource-manager view: a client's sequences and loaded sessions die with it. */
+  closeClient(client: number): void {
+    this.core.sequences.flushClient(client);
+    this.core.sessions.flushClient(client);
+  }
+
+  execute(command: Uint8Array, locality = 0, client = 0): ExecuteResult {
+    let cc = 0;
+    try {
+      const r = new Reader(command);
+      const tag = r.u16();
+      if (tag !== TPM_ST.SESSIONS && tag !== TPM_ST.NO_SESSIONS) throw new TpmError(TPM_RC.BAD_TAG);
+      const size = r.u32();
+      if (size !== command.length || size > LIMITS.MAX_COMMAND_SIZE) throw new TpmError(TPM_RC.COMMAND_SIZE);
+      cc = r.u32();
+      this.core.tick();
+      if (!this.core.volatile.started && cc !== TPM_CC.Startup) throw new TpmError(TPM_RC.INITIALIZE);
+      const def = COMMANDS.get(cc);
+      if (!def) throw new TpmError(TPM_RC.COMMAND_CODE);
+      const response = this.dispatch(def, tag, r, locality, client);
+      this.core.flushPersistent();
+      return { response, commandCode: cc, responseCode: TPM_RC.SUCCESS };
+    } catch (e) {
+      this.core.flushPersistent();
+      const rc = e instanceof TpmError ? e.rc : TPM_RC.FAILURE;
+      return { response: errorResponse(rc), commandCode: cc, responseCode: rc };
+    }
+  }
+
+  private dispatch(def: AnyCommand, tag: number, r: Reader, locality: number, client: number): Uint8Array {
+    const core = this.core;
+    const handles = def.handles.map((spec, i) => {
+      try {
+        const h = r.u32();
+        if (!(HANDLE_KINDS[spec.kind](h) || (spec.allowNull && h === TPM_RH.NULL))) throw new TpmError(TPM_RC.VALUE);
+        return h;
+      } catch (e) {
+        throw e instanceof TpmError && e.unnumbered ? new TpmError(rcHandle(e.rc, i + 1)) : e;
+      }
+    });
+    handles.forEach((h, i) => {
+      try {
+        core.requirePresent(h);
+        if (!core.hierarchyEnabled(h)) throw new TpmError(TPM_RC.HIERARCHY);
+      } catch (e) {
+        throw e instanceof TpmError && e.unnumbered ? new TpmError(rcHandle(e.rc, i + 1)) : e;
+      }
+    });
+    const authHandles = handles.filter((_, i) => def.handles[i]!.auth !== undefined);
+    let sessions: CommandSession[] = [];
+    if (tag === TPM_ST.SESSIONS) sessions = parseAuthArea(r, core);
+    if (sessions.length < authHandles.length) throw new TpmError(TPM_RC.AUTH_MISSING);
+    const parameterBytes = r.buf.subarray(r.position);
+    checkAuthorizations(core, sessions, authHandles, {
+      commandCode: def.code,
+      names: handles.map((h) => core.name(h)),
+      parameters: parameterBytes,
+      pcrUpdateCounter: core.volatile.pcrUpdateCounter,
+    });
+    const params: Record<string, unknown> = {};
+    Object.entries(def.params.fields).forEach(([name, codec], i) => {
+      try {
+        params[name] = codec.read(r);
+      } catch (e) {
+        throw e instanceof TpmError && e.unnumbered ? new TpmError(rcParameter(e.rc, i + 1)) : e;
+      }
+    });
+    if (r.remaining !== 0) throw new TpmError(TPM_RC.SIZE);
+
+    const ctx: CommandContext = {
+      core, locality, client, commandCode: def.code, sessionHandles: sessions.map((s) => s.handle),
+    };
+    const result = def.handler(ctx, handles, params);
+
+    const body = new Writer(256);
+    def.response.write(body, result);
+    const responseParameters = body.finish();
+    const w = new Writer(responseParameters.length + 64);
+    w.u16(tag).u32(0).u32(TPM_RC.SUCCESS);
+    if (def.responseHandle) w.u32(def.responseHandle(result));
+    if (tag === TPM_ST.SESSIONS) {
+      w.u32(responseParameters.length).bytes(responseParameters);
+      writeResponseAuth(core, w, sessions, def.code, responseParameters);
+    } else {
+      w.bytes(responseParameters);
+    }
+    w.patchU32(2, w.length);
+    return w.finish();
+  }
+}
+
+export { ccName };

@@ -1,0 +1,57 @@
+/** Growable big-endian output buffer. */
+export class Writer {
+  private buf: Uint8Array;
+  private view: DataView;
+  private len = 0;
+
+  constructor(initial = 256) {
+    this.buf = new Uint8Array(initial);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  get length(): number {
+    return this.len;
+  }
+
+  private grow(n: number): number {
+    if (this.len + n > this.buf.length) {
+      const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
+      next.set(this.buf.subarray(0, this.len));
+      this.buf = next;
+      this.view = new DataView(next.buffer);
+    }
+    const at = this.len;
+    this.len += n;
+    return at;
+  }
+  u8(v: number): this {
+    this.buf[this.grow(1)] = v;
+    return this;
+  }
+  u16(v: number): this {
+    this.view.setUint16(this.grow(2), v);
+    return this;
+  }
+  u32(v: number): this {
+    this.view.setUint32(this.grow(4), v >>> 0);
+    return this;
+  }
+  u64(v: bigint): this {
+    this.view.setBigUint64(this.grow(8), v);
+    return this;
+  }
+  bytes(b: Uint8Array): this {
+    this.buf.set(b, this.grow(b.length));
+    return this;
+  }
+  /** Overwrite a u32 written earlier (sizes known only afterwards). */
+  patchU32(at: number, v: number): void {
+    this.view.setUint32(at, v >>> 0);
+  }
+  patchU16(at: number, v: number): void {
+    this.view.setUint16(at, v);
+  }
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.len);
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The TPM's state, split as Part 1 splits it: what survives power loss (persistent, written on
+ * every change) and what a power cycle clears (volatile, saved on orderly exit so one TPM can span
+ * several processes). Plain data only: the engine's modules own the behaviour.
+ */
+export type ShutdownType = 'none' | 'clear' | 'state';
+
+/** A bank allocation: hash algorithm and the PCR indices allocated in it. */
+export interface BankAllocation {
+  hash: number;
+  pcrs: number[];
+}
+
+export interface PersistentState {
+  format: 1;
+  /** Hierarchy proofs (Part 1 §14.4): keys for tickets, never leave the TPM. */
+  phProof: Uint8Array;
+  shProof: Uint8Array;
+  ehProof: Uint8Array;
+  /** Secret for saved-context integrity and confidentiality keys (Part 1 §30). */
+  contextSecret: Uint8Array;
+  ownerAuth: Uint8Array;
+  endorsementAuth: Uint8Array;
+  lockoutAuth: Uint8Array;
+  /** TPMS_CLOCK_INFO fields; clock in milliseconds, as of `clock` being last written. */
+  clock: bigint;
+  resetCount: number;
+  restartCount: number;
+  /** How the TPM was last shut down (drives Startup(STATE) and TPM Restart vs Reset). */
+  shutdown: ShutdownType;
+  pcrAllocation: BankAllocation[];
+  /** PCR_Allocate result, applied at the next TPM Reset. */
+  pendingAllocation?: BankAllocation[];
+  /** Shutdown(STATE) image: PCRs with the SAVE attribute, saved-session bookkeeping, counters. */
+  savedState?: SavedVolatile;
+  /** Nonce identifying the current TPM Reset epoch; saved contexts of older epochs are refused. */
+  resetEpoch: Uint8Array;
+}
+
+/** What Shutdown(STATE) preserves for Startup(STATE) (Part 1 §12.2.3). */
+export interface SavedVolatile {
+  pcrs: Map<number, Uint8Array[]>;
+  pcrUpdateCounter: number;
+  contextCounter: bigint;
+  savedSessions: Map<number, SavedSessionSlot>;
+}
+
+export interface SavedSessionSlot {
+  /** TPMS_CONTEXT.sequence the blob for this handle was saved with; only that blob can be loaded. */
+  sequence: bigint;
+}
+
+export type SessionKind = 'hmac' | 'policy' | 'trial';
+
+export interface SessionState {
+  handle: number;
+  kind: SessionKind;
+  authHash: number;
+  nonceTPM: Uint8Array;
+  sessionKey: Uint8Array;
+  symmetric: { algorithm: number; keyBits: number; mode: number };
+  /** Name of the bind entity, when bound; its authValue is then not added to the HMAC key for it. */
+  bindName?: Uint8Array;
+  policyDigest: Uint8Array;
+  /** Policy assertions that take effect at use (Part 3 §23): pcrUpdateCounter captured by PolicyPCR, etc. */
+  pcrCounter?: number;
+  isAuthValueNeeded?: boolean;
+  isPasswordNeeded?: boolean;
+  commandCode?: number;
+  /** Owning client of a loaded session (resource-manager view). */
+  client: number;
+}
+
+export interface VolatileState {
+  format: 1;
+  /** Startup has been run since _TPM_Init. */
+  started: boolean;
+  platformAuth: Uint8Array;
+  phEnable: boolean;
+  shEnable: boolean;
+  ehEnable: boolean;
+  pcrs: Map<number, Uint8Array[]>;
+  pcrUpdateCounter: number;
+  sessions: Map<number, SessionState>;
+  savedSessions: Map<number, SavedSessionSlot>;
+  contextCounter: bigint;
+  /** TPMS_TIME_INFO.time: ms since _TPM_Init, as of the last command. */
+  time: bigint;
+  /** Locality of the Startup command (PCR 0's reset value records locality 3). */
+  startupLocality: number;
+  selfTested: boolean;
+}
