@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 
@@ -17,6 +17,11 @@ export interface StateDirOptions {
    * taken over. The holder refreshes it every stale/2 ms.
    */
   readonly staleMs?: number;
+  /**
+   * How long to wait for a lock held by another process before giving up: with tcti-cmd the
+   * previous tool's mrtpm may still be saving its state when the next tool starts one.
+   */
+  readonly waitMs?: number;
   /** Called if the lock is lost while held (another process took it over); default: throw. */
   readonly onCompromised?: (err: Error) => void;
 }
@@ -32,6 +37,12 @@ export class StateDirInUseError extends Error {
 /** The lock lives inside the directory it guards, so nothing is left beside it. */
 const LOCK_NAME = '.lock';
 const DEFAULT_STALE_MS = 10_000;
+const DEFAULT_WAIT_MS = 5_000;
+const RETRY_MS = 10;
+
+const sleepSync = (ms: number): void => {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+};
 
 /**
  * Opens (creating with mode 0700 if missing) a state directory and takes its exclusive lock, so
@@ -41,6 +52,8 @@ const DEFAULT_STALE_MS = 10_000;
 export function openStateDir(dir: string, options: StateDirOptions = {}): StateDir {
   const abs = resolve(dir);
   mkdirSync(abs, { recursive: true, mode: 0o700 });
+  // The creator's umask (tpm2-tools sets 0177) must not strip the owner's search bit.
+  chmodSync(abs, 0o700);
   const lockOptions = {
     lockfilePath: join(abs, LOCK_NAME),
     realpath: false,
@@ -48,11 +61,15 @@ export function openStateDir(dir: string, options: StateDirOptions = {}): StateD
     ...(options.onCompromised ? { onCompromised: options.onCompromised } : {}),
   };
   let unlock: (() => void) | undefined;
-  try {
-    unlock = lockfile.lockSync(abs, lockOptions);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ELOCKED') throw new StateDirInUseError(abs);
-    throw err;
+  const deadline = Date.now() + (options.waitMs ?? DEFAULT_WAIT_MS);
+  while (!unlock) {
+    try {
+      unlock = lockfile.lockSync(abs, lockOptions);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+      if (Date.now() >= deadline) throw new StateDirInUseError(abs);
+      sleepSync(RETRY_MS);
+    }
   }
   return {
     dir: abs,

@@ -13,7 +13,7 @@ function openInChild(dir: string, thenExitHoldingLock = false): string {
   const script = `
     import { openStateDir } from ${JSON.stringify(MODULE)};
     try {
-      const s = openStateDir(${JSON.stringify(dir)});
+      const s = openStateDir(${JSON.stringify(dir)}, { waitMs: 0 });
       console.log('opened');
       if (!${thenExitHoldingLock}) s.release();
     } catch (err) {
@@ -48,7 +48,7 @@ describe('store/state-dir', () => {
     const dir = join(root, 'state');
     const s = openStateDir(dir);
     assert.throws(
-      () => openStateDir(dir),
+      () => openStateDir(dir, { waitMs: 0 }),
       (err: unknown) =>
         err instanceof StateDirInUseError && err.message === `state directory ${dir} is in use by another mrtpm process`,
     );

@@ -8,6 +8,7 @@ import { command, type CommandContext } from '../engine/command-def.js';
 import { PCR_ATTRIBUTES } from '../pcr/pcr-attributes.js';
 import { randomBytes } from '../crypto/random.js';
 import { NO_RESPONSE } from './no-response.js';
+import { applyHcrtm } from '../pcr/crtm-sequence.js';
 
 function startup(ctx: CommandContext, su: number): void {
   const { core } = ctx;
@@ -43,6 +44,7 @@ function startup(ctx: CommandContext, su: number): void {
     v.savedSessions = saved.savedSessions;
     v.contextCounter = saved.contextCounter;
   }
+  applyHcrtm(core);
   v.sessions.clear();
   core.sequences.clear();
   p.shutdown = 'none';

@@ -15,6 +15,7 @@ import { HANDLE_KINDS } from './handle-kinds.js';
 import { COMMANDS } from '../commands/command-table.js';
 import { parseAuthArea, checkAuthorizations, writeResponseAuth, type CommandSession } from '../auth/authorization.js';
 import { powerOnVolatile } from '../state/initial-state.js';
+import { CrtmSequence } from '../pcr/crtm-sequence.js';
 
 export interface ExecuteResult {
   response: Uint8Array;
@@ -31,6 +32,7 @@ function errorResponse(rc: number): Uint8Array {
 export class Tpm {
   private core: TpmCore;
   private powered: boolean;
+  private crtm: CrtmSequence | undefined;
 
   constructor(persistent: PersistentState, volatile: VolatileState | undefined, private readonly host: CoreHost) {
     this.powered = volatile !== undefined;
@@ -66,6 +68,18 @@ export class Tpm {
   init(): void {
     this.core.sequences.clear();
     this.core = new TpmCore(this.core.persistent, powerOnVolatile(), this.host);
+  }
+
+  /** _TPM_Hash_Start: a new H-CRTM/DRTM measurement over the allocated banks. */
+  hashStart(): void {
+    this.crtm = new CrtmSequence(this.core.pcrs.allocation.map((b) => b.hash));
+  }
+  hashData(data: Uint8Array): void {
+    this.crtm?.update(data);
+  }
+  hashEnd(): void {
+    this.crtm?.end(this.core);
+    this.crtm = undefined;
   }
 
   /** Resource-manager view: a client's sequences and loaded sessions die with it. */

@@ -59,8 +59,12 @@ export interface SessionState {
   nonceTPM: Uint8Array;
   sessionKey: Uint8Array;
   symmetric: { algorithm: number; keyBits: number; mode: number };
-  /** Name of the bind entity, when bound; its authValue is then not added to the HMAC key for it. */
-  bindName?: Uint8Array;
+  /**
+   * HMAC sessions started with a bind entity: a digest of that entity's Name and authValue at
+   * StartAuthSession. While the entity still matches it, its authValue is not added to the HMAC key
+   * (Part 1 §19.6.11); a changed authValue unbinds, as in the reference implementation.
+   */
+  boundEntity?: Uint8Array;
   policyDigest: Uint8Array;
   /** Policy assertions that take effect at use (Part 3 §23): pcrUpdateCounter captured by PolicyPCR, etc. */
   pcrCounter?: number;
@@ -89,4 +93,6 @@ export interface VolatileState {
   /** Locality of the Startup command (PCR 0's reset value records locality 3). */
   startupLocality: number;
   selfTested: boolean;
+  /** H-CRTM digests measured before Startup, applied to PCR 0 by Startup. */
+  hcrtm?: Map<number, Uint8Array>;
 }

@@ -1,0 +1,119 @@
+/**
+ * The engine as the servers see it (TpmDevice): power signals, resource-manager clients, tracing,
+ * and persistence of the TPM state in its state directory.
+ */
+import type { ClientId, PlatformSignal, TpmDevice } from '../server/device.js';
+import type { Logger } from '../server/logger.js';
+import { Tpm } from '../tpm/engine/tpm.js';
+import { describeCommand, describeResponse } from '../tpm/engine/describe.js';
+import { manufacture, fullAllocation } from '../tpm/state/initial-state.js';
+import { TpmStateStore } from '../store/tpm-state-store.js';
+
+export interface EngineDeviceOptions {
+  stateDir: string;
+  pcrBanks: number[];
+  /** Start from a power cycle: drop the saved volatile state. */
+  reset: boolean;
+  trace: boolean;
+  logger: Logger;
+}
+
+const sameBanks = (a: number[], b: number[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+export class EngineDevice implements TpmDevice {
+  readonly tpm: Tpm;
+  private readonly store: TpmStateStore;
+  private nextClient = 1;
+  private tpmEstablished = false;
+  private closed = false;
+
+  constructor(private readonly options: EngineDeviceOptions) {
+    this.store = new TpmStateStore(options.stateDir);
+    let persistent = this.store.loadPersistent();
+    if (!persistent) {
+      persistent = manufacture(options.pcrBanks);
+      this.store.savePersistent(persistent);
+      options.logger.info('manufactured a new TPM', { stateDir: this.store.path });
+    } else if (!sameBanks(persistent.pcrAllocation.map((b) => b.hash), options.pcrBanks)) {
+      // Like PCR_Allocate: a new bank set takes effect at the next TPM Reset.
+      persistent.pendingAllocation = fullAllocation(options.pcrBanks);
+      this.store.savePersistent(persistent);
+      options.logger.warn('PCR banks differ from the state; they apply at the next Startup(CLEAR)');
+    }
+    const volatile = options.reset ? (this.store.discardVolatile(), undefined) : this.store.takeVolatile();
+    this.tpm = new Tpm(persistent, volatile, {
+      now: () => performance.now(),
+      persistentChanged: (state) => this.store.savePersistent(state),
+    });
+    this.tpm.powerOn();
+  }
+
+  get poweredOn(): boolean {
+    return this.tpm.poweredOn;
+  }
+
+  get established(): boolean {
+    return this.tpmEstablished;
+  }
+
+  execute(command: Uint8Array, locality: number, client: ClientId): Uint8Array {
+    if (!this.tpm.poweredOn) return new Uint8Array(0);
+    if (this.options.trace) process.stderr.write(`trace > ${describeCommand(command)} locality=${locality} client=${client}\n`);
+    const { response } = this.tpm.execute(command, locality, client);
+    if (this.options.trace) process.stderr.write(`trace < ${describeResponse(response)}\n`);
+    return response;
+  }
+
+  signal(signal: PlatformSignal): void {
+    this.options.logger.debug('platform signal', { signal });
+    switch (signal) {
+      case 'powerOn':
+        this.tpm.powerOn();
+        break;
+      case 'powerOff':
+        this.tpm.powerOff();
+        this.store.discardVolatile();
+        this.store.savePersistent(this.tpm.persistent);
+        break;
+      case 'reset':
+        if (this.tpm.poweredOn) this.tpm.init();
+        break;
+      case 'hashStart':
+        this.tpmEstablished = true;
+        this.tpm.hashStart();
+        break;
+      case 'hashEnd':
+        this.tpm.hashEnd();
+        break;
+      default:
+        // NV is always available, cancel has nothing to interrupt (commands run to completion
+        // synchronously), physical presence gates no command yet, key cache is a no-op.
+        break;
+    }
+  }
+
+  hashData(data: Uint8Array): void {
+    this.tpm.hashData(data);
+  }
+
+  resetEstablished(_locality: number): void {
+    this.tpmEstablished = false;
+  }
+
+  openClient(): ClientId {
+    return this.nextClient++;
+  }
+
+  closeClient(client: ClientId): void {
+    this.tpm.closeClient(client);
+  }
+
+  /** Orderly exit: what is volatile is saved for the next process, then the directory is unlocked. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.tpm.poweredOn) this.store.saveVolatile(this.tpm.volatile);
+    this.store.savePersistent(this.tpm.persistent);
+    this.store.release();
+  }
+}
