@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
-import { TPM_ALG } from '../../src/tpm/crypto/alg-ids.js';
+import { TPM_ALG } from '../../src/tpm/spec/constants.js';
 import { hash } from '../../src/tpm/crypto/hash.js';
 import { symmetricDecrypt } from '../../src/tpm/crypto/symmetric.js';
 import {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
-import { TPM_ALG } from '../../src/tpm/crypto/alg-ids.js';
+import { TPM_ALG } from '../../src/tpm/spec/constants.js';
 import { kdfa, kdfe } from '../../src/tpm/crypto/kdf.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { TPM_ALG } from '../../src/tpm/crypto/alg-ids.js';
+import { TPM_ALG } from '../../src/tpm/spec/constants.js';
 import { kdfa } from '../../src/tpm/crypto/kdf.js';
 import {
   isSupportedSymmetric,

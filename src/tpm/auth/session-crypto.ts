@@ -3,7 +3,7 @@
  * session keys, session HMACs, policy digest updates and parameter-encryption keys.
  * Everything is bytes in, bytes out; the session's hash is given as a TPM_ALG_ID.
  */
-import type { TPM_ALG_ID } from '../crypto/alg-ids.js';
+import type { TPM_ALG_ID } from '../spec/constants.js';
 import { u32be } from '../crypto/bytes.js';
 import { digestSize, hash, hmac } from '../crypto/hash.js';
 import { kdfa } from '../crypto/kdf.js';

@@ -1,33 +1,16 @@
-import { createHash, createHmac, getHashes, type Hash } from 'node:crypto';
-import { TPM_ALG, type TPM_ALG_ID } from './alg-ids.js';
-
-export type HashName = 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sm3_256' | 'sha3_256' | 'sha3_384' | 'sha3_512';
+import { createHash, createHmac, type Hash } from 'node:crypto';
+import type { TPM_ALG_ID } from '../spec/constants.js';
+import { HASH_ALGS } from '../spec/hash-algs.js';
 
 export interface HashAlgorithm {
   readonly alg: TPM_ALG_ID;
-  readonly name: HashName;
-  /** The algorithm's name for node:crypto. */
-  readonly nodeName: string;
+  readonly name: string;
   readonly digestSize: number;
   readonly blockSize: number;
 }
 
-const CANDIDATES: readonly HashAlgorithm[] = [
-  { alg: TPM_ALG.SHA1, name: 'sha1', nodeName: 'sha1', digestSize: 20, blockSize: 64 },
-  { alg: TPM_ALG.SHA256, name: 'sha256', nodeName: 'sha256', digestSize: 32, blockSize: 64 },
-  { alg: TPM_ALG.SHA384, name: 'sha384', nodeName: 'sha384', digestSize: 48, blockSize: 128 },
-  { alg: TPM_ALG.SHA512, name: 'sha512', nodeName: 'sha512', digestSize: 64, blockSize: 128 },
-  { alg: TPM_ALG.SM3_256, name: 'sm3_256', nodeName: 'sm3', digestSize: 32, blockSize: 64 },
-  { alg: TPM_ALG.SHA3_256, name: 'sha3_256', nodeName: 'sha3-256', digestSize: 32, blockSize: 136 },
-  { alg: TPM_ALG.SHA3_384, name: 'sha3_384', nodeName: 'sha3-384', digestSize: 48, blockSize: 104 },
-  { alg: TPM_ALG.SHA3_512, name: 'sha3_512', nodeName: 'sha3-512', digestSize: 64, blockSize: 72 },
-];
-
-// The OpenSSL that node links decides which of the optional algorithms (SM3, SHA-3) exist.
-const nodeHashes = new Set(getHashes());
-const TABLE: ReadonlyMap<TPM_ALG_ID, HashAlgorithm> = new Map(
-  CANDIDATES.filter((h) => nodeHashes.has(h.nodeName)).map((h) => [h.alg, h]),
-);
+/** The hashes the TPM implements (spec/hash-algs.ts); their names are node:crypto's too. */
+const TABLE: ReadonlyMap<TPM_ALG_ID, HashAlgorithm> = new Map(HASH_ALGS.map((h) => [h.alg, h]));
 
 /** Raised when a TPM_ALG_ID is not a hash this TPM implements (the engine maps it to TPM_RC_HASH). */
 export class UnsupportedHashError extends Error {
@@ -66,13 +49,13 @@ export function bytesOf(buf: Buffer): Uint8Array {
 }
 
 export function hash(alg: TPM_ALG_ID, ...chunks: Uint8Array[]): Uint8Array {
-  const h = createHash(requireHashAlg(alg).nodeName);
+  const h = createHash(requireHashAlg(alg).name);
   for (const c of chunks) h.update(c);
   return bytesOf(h.digest());
 }
 
 export function hmac(alg: TPM_ALG_ID, key: Uint8Array, ...chunks: Uint8Array[]): Uint8Array {
-  const h = createHmac(requireHashAlg(alg).nodeName, key);
+  const h = createHmac(requireHashAlg(alg).name, key);
   for (const c of chunks) h.update(c);
   return bytesOf(h.digest());
 }
@@ -107,5 +90,5 @@ class NodeHasher implements Hasher {
 
 export function createHasher(alg: TPM_ALG_ID): Hasher {
   const entry = requireHashAlg(alg);
-  return new NodeHasher(entry, createHash(entry.nodeName));
+  return new NodeHasher(entry, createHash(entry.name));
 }

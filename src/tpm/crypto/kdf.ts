@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import type { TPM_ALG_ID } from './alg-ids.js';
+import type { TPM_ALG_ID } from '../spec/constants.js';
 import { nulTerminated, u32be } from './bytes.js';
 import { bytesOf, requireHashAlg } from './hash.js';
 
@@ -30,7 +30,7 @@ export function kdfa(
   contextV: Uint8Array,
   bits: number,
 ): Uint8Array {
-  const { nodeName, digestSize } = requireHashAlg(hashAlg);
+  const { name: nodeName, digestSize } = requireHashAlg(hashAlg);
   const labelBytes = nulTerminated(label);
   return counterMode(digestSize, bits, (counter) => {
     const h = createHmac(nodeName, key);
@@ -51,7 +51,7 @@ export function kdfe(
   partyVInfo: Uint8Array,
   bits: number,
 ): Uint8Array {
-  const { nodeName, digestSize } = requireHashAlg(hashAlg);
+  const { name: nodeName, digestSize } = requireHashAlg(hashAlg);
   const labelBytes = nulTerminated(label);
   return counterMode(digestSize, bits, (counter) => {
     const h = createHash(nodeName);

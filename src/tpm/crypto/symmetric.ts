@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { TPM_ALG, type TPM_ALG_ID } from './alg-ids.js';
+import { TPM_ALG, type TPM_ALG_ID } from '../spec/constants.js';
 import { kdfa } from './kdf.js';
 import { bytesOf } from './hash.js';
 

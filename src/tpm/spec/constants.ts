@@ -44,6 +44,9 @@ export const TPM_ALG = {
   ECB: 0x0044,
 } as const;
 
+/** A TPM_ALG_ID as it appears on the wire (u16). */
+export type TPM_ALG_ID = number;
+
 /** TPM_ST structure tags (Part 2 table 19). */
 export const TPM_ST = {
   RSP_COMMAND: 0x00c4,
