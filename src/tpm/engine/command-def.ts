@@ -50,6 +50,8 @@ export interface CommandDef<F extends Fields = Fields, R = unknown> {
   nv?: boolean;
   extensive?: boolean;
   flushed?: boolean;
+  /** The command takes no authorization area (ContextSave/Load, FlushContext): TPM_ST_SESSIONS is TPM_RC_AUTH_CONTEXT. */
+  noSessions?: boolean;
   handler(ctx: CommandContext, handles: number[], params: StructOf<F>): R;
 }
 
@@ -64,6 +66,7 @@ export interface AnyCommand {
   nv?: boolean;
   extensive?: boolean;
   flushed?: boolean;
+  noSessions?: boolean;
   handler(ctx: CommandContext, handles: number[], params: Record<string, unknown>): unknown;
 }
 

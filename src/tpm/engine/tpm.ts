@@ -132,6 +132,7 @@ export class Tpm {
     });
     const authHandles = handles.filter((_, i) => def.handles[i]!.auth !== undefined);
     let sessions: CommandSession[] = [];
+    if (tag === TPM_ST.SESSIONS && def.noSessions) throw new TpmError(TPM_RC.AUTH_CONTEXT);
     if (tag === TPM_ST.SESSIONS) sessions = parseAuthArea(r, core);
     if (sessions.length < authHandles.length) throw new TpmError(TPM_RC.AUTH_MISSING);
     const parameterBytes = r.buf.subarray(r.position);

@@ -1,15 +1,35 @@
-/** The PCR banks: allocation, values, pcrUpdateCounter, and the extend/reset/read operations. */
-import type { PcrSelection } from '../marshal/types.js';
+/**
+ * The PCR banks: allocation, values, pcrUpdateCounter, and every operation that moves a PCR.
+ * All PCR changes go through here so that one observer (the measurement-register mirror) sees them
+ * before any bank moves.
+ */
+import type { PcrSelection, TaggedHash } from '../marshal/types.js';
+import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import { hashInfo } from '../spec/hash-algs.js';
 import { LIMITS } from '../spec/limits.js';
 import type { BankAllocation, PersistentState, VolatileState } from '../state/tpm-state.js';
 import { hash } from '../crypto/hash.js';
 import { PCR_ATTRIBUTES } from './pcr-attributes.js';
+import { planAllocation, type AllocationPlan } from './pcr-allocation.js';
 
-/** Observer of PCR changes (the MR mirror hooks in here); it may throw to refuse the change. */
+/**
+ * Observer of PCR changes. It runs before any bank moves; if it throws, the command fails and no
+ * bank has moved (a TpmError becomes the response code, anything else TPM_RC_FAILURE).
+ */
 export interface PcrObserver {
-  beforeExtend?(pcr: number, digests: { hashAlg: number; digest: Uint8Array }[]): void;
+  /** `digests` are those about to be extended: allocated banks only, in command order, never empty. */
+  beforeExtend?(pcr: number, digests: readonly TaggedHash[]): void;
+  /** PCR_Reset of `pcr` (every allocated bank to zero). */
   beforeReset?(pcr: number): void;
+}
+
+/** How Startup found the TPM (Part 1 §12.2): TPM Reset, TPM Restart or TPM Resume. */
+export type StartupKind = 'reset' | 'restart' | 'resume';
+
+/** What Shutdown(STATE) kept of the banks. */
+export interface SavedPcrs {
+  pcrs: Map<number, Uint8Array[]>;
+  pcrUpdateCounter: number;
 }
 
 export function selectionToIndices(select: Uint8Array): number[] {
@@ -27,10 +47,18 @@ export function indicesToSelection(pcrs: Iterable<number>, size = LIMITS.PCR_SEL
 }
 
 export class PcrBanks {
-  constructor(private readonly p: PersistentState, private readonly v: VolatileState) {}
+  constructor(
+    private readonly p: PersistentState,
+    private readonly v: VolatileState,
+    private readonly observer: PcrObserver = {},
+  ) {}
 
   get allocation(): BankAllocation[] {
     return this.p.pcrAllocation;
+  }
+
+  get updateCounter(): number {
+    return this.v.pcrUpdateCounter;
   }
 
   bank(hashAlg: number): Uint8Array[] | undefined {
@@ -41,43 +69,65 @@ export class PcrBanks {
     return this.allocation.some((b) => b.hash === hashAlg && b.pcrs.includes(pcr));
   }
 
+  /** Value at Startup: all ones for the DRTM PCRs, PCR 0 records the Startup locality, else zero. */
   resetValue(hashAlg: number, pcr: number): Uint8Array {
     const v = new Uint8Array(hashInfo(hashAlg)!.digestSize);
     if (PCR_ATTRIBUTES[pcr]!.initOnes) v.fill(0xff);
-    else if (pcr === 0 && this.v.startupLocality === 3) v[v.length - 1] = 3;
+    else if (pcr === 0) v[v.length - 1] = this.v.startupLocality;
     return v;
   }
 
-  /** TPM Reset: every allocated PCR to its reset value. */
+  /** TPM Reset: every PCR to its reset value, pcrUpdateCounter counted from zero. */
   initialize(): void {
-    this.v.pcrs = new Map(this.allocation.map((b) => [
-      b.hash, Array.from({ length: LIMITS.PCR_COUNT }, (_, i) => this.resetValue(b.hash, i)),
-    ]));
-    this.v.pcrUpdateCounter = 0;
-  }
-
-  private bump(pcr: number): void {
-    if (!PCR_ATTRIBUTES[pcr]!.noIncrement) this.v.pcrUpdateCounter = (this.v.pcrUpdateCounter + 1) >>> 0;
-  }
-
-  /** Extend one PCR in every allocated bank a digest is given for (others are ignored, as Part 3 says). */
-  extend(pcr: number, digests: readonly { hashAlg: number; digest: Uint8Array }[]): void {
-    for (const { hashAlg, digest } of digests) {
-      const bank = this.v.pcrs.get(hashAlg);
-      if (!bank || !this.isAllocated(hashAlg, pcr)) continue;
-      bank[pcr] = hash(hashAlg, bank[pcr]!, digest);
-    }
-    this.bump(pcr);
-  }
-
-  reset(pcr: number): void {
-    for (const [alg, bank] of this.v.pcrs) if (this.isAllocated(alg, pcr)) bank[pcr] = this.resetValue(alg, pcr);
-    this.bump(pcr);
+    this.startup('reset');
   }
 
   /**
-   * PCR_Read: walk the selection in order, at most 8 digests; pcrSelectionOut has exactly the bits read
-   * (and the same banks and select sizes as asked), so a caller can clear them and ask again.
+   * Startup's part for the PCRs, as the reference's PCRStartup(): a Resume restores the PCRs with
+   * the SAVE attribute; every other PCR gets its reset value and counts as changed, so the counter
+   * moves even at Startup (TPM Reset starts it from zero, Restart and Resume from the saved value).
+   */
+  startup(kind: StartupKind, saved?: SavedPcrs): void {
+    this.v.pcrUpdateCounter = kind === 'reset' ? 0 : saved?.pcrUpdateCounter ?? 0;
+    this.v.pcrs = new Map(this.allocation.map((b) => [b.hash, PCR_ATTRIBUTES.map((attr, pcr) => {
+      const kept = kind === 'resume' && attr.save ? saved?.pcrs.get(b.hash)?.[pcr] : undefined;
+      return kept ? kept.slice() : this.resetValue(b.hash, pcr);
+    })]));
+    PCR_ATTRIBUTES.forEach((attr, pcr) => { if (!(kind === 'resume' && attr.save)) this.changed(pcr); });
+  }
+
+  /** PCRChanged(): PCR 0 always counts (TPM2_Clear uses it), the no-increment group never. */
+  private changed(pcr: number): void {
+    if (pcr === 0 || !PCR_ATTRIBUTES[pcr]!.noIncrement) this.v.pcrUpdateCounter = (this.v.pcrUpdateCounter + 1) >>> 0;
+  }
+
+  /**
+   * Extend one PCR in every allocated bank a digest is given for; digests for other banks are
+   * ignored (Part 3 §22.2). Each bank extended counts as one change, as in the reference.
+   */
+  extend(pcr: number, digests: readonly TaggedHash[]): void {
+    const applied = digests.filter((d) => this.isAllocated(d.hashAlg, pcr) && this.v.pcrs.has(d.hashAlg));
+    if (applied.length === 0) return;
+    this.observer.beforeExtend?.(pcr, applied);
+    for (const { hashAlg, digest } of applied) {
+      const bank = this.v.pcrs.get(hashAlg)!;
+      bank[pcr] = hash(hashAlg, bank[pcr]!, digest);
+      this.changed(pcr);
+    }
+  }
+
+  /** PCR_Reset: zero in every allocated bank (even the DRTM PCRs, whose Startup value is all ones). */
+  reset(pcr: number): void {
+    this.observer.beforeReset?.(pcr);
+    for (const [alg, bank] of this.v.pcrs) {
+      if (this.isAllocated(alg, pcr)) bank[pcr] = new Uint8Array(bank[pcr]!.length);
+    }
+    this.changed(pcr);
+  }
+
+  /**
+   * PCR_Read: walk the selection in order, at most 8 digests; pcrSelectionOut keeps the banks and
+   * select sizes asked for, with exactly the bits read, so a caller can clear them and ask again.
    */
   read(selection: readonly PcrSelection[]): { selectionOut: PcrSelection[]; digests: Uint8Array[] } {
     const digests: Uint8Array[] = [];
@@ -105,5 +155,16 @@ export class PcrBanks {
       }
     }
     return hash(hashAlg, ...values);
+  }
+
+  /**
+   * PCR_Allocate: record the allocation that the next TPM Reset applies. Banks the request does
+   * not name keep their current allocation. TPM_RC_PCR if no bank would hold the H-CRTM or DRTM PCR.
+   */
+  allocate(request: readonly PcrSelection[]): AllocationPlan {
+    const plan = planAllocation(this.allocation, request);
+    if (!plan.complete) throw new TpmError(TPM_RC.PCR);
+    this.p.pendingAllocation = plan.allocation;
+    return plan;
   }
 }

@@ -62,7 +62,7 @@ export interface SessionState {
   /**
    * HMAC sessions started with a bind entity: a digest of that entity's Name and authValue at
    * StartAuthSession. While the entity still matches it, its authValue is not added to the HMAC key
-   * (Part 1 §19.6.11); a changed authValue unbinds, as in the reference implementation.
+   * (Part 1 §19.6, bound sessions); a changed authValue unbinds, as in the reference implementation.
    */
   boundEntity?: Uint8Array;
   policyDigest: Uint8Array;
