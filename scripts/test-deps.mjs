@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// Checks (and, as root, installs) the Debian packages the interop tests and the benchmark run
+// against: tpm2-tools, swtpm and the tpm2-tss TCTI libraries. Runs before `npm test`.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+export const DEBIAN_PACKAGES = ['tpm2-tools', 'swtpm', 'swtpm-tools', 'libtss2-dev'];
+const COMMANDS = ['tpm2_startup', 'tpm2_pcrread', 'swtpm', 'swtpm_setup'];
+const LIBRARIES = ['libtss2-tcti-mssim.so.0', 'libtss2-tcti-swtpm.so.0', 'libtss2-tcti-cmd.so.0', 'libtss2-esys.so.0'];
+const LIB_DIRS = ['/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib/aarch64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib', '/lib', '/usr/local/lib'];
+const INSTALL_COMMAND = `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${DEBIAN_PACKAGES.join(' ')}`;
+
+function hasCommand(name) {
+  const dirs = (process.env.PATH ?? '').split(path.delimiter);
+  return dirs.some((dir) => dir !== '' && existsSync(path.join(dir, name)));
+}
+
+function ldconfigListing() {
+  for (const ldconfig of ['ldconfig', '/sbin/ldconfig', '/usr/sbin/ldconfig']) {
+    try {
+      return execFileSync(ldconfig, ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      // try the next location
+    }
+  }
+  return '';
+}
+
+function hasLibrary(name, listing) {
+  return listing.includes(`${name} `) || LIB_DIRS.some((dir) => existsSync(path.join(dir, name)));
+}
+
+/** Names of the missing commands and libraries (empty when everything is present). */
+export function missingTestDeps() {
+  const listing = ldconfigListing();
+  return [
+    ...COMMANDS.filter((name) => !hasCommand(name)),
+    ...LIBRARIES.filter((name) => !hasLibrary(name, listing)),
+  ];
+}
+
+function install() {
+  console.error(`[test-deps] installing Debian packages: ${DEBIAN_PACKAGES.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [['update'], ['install', '-y', ...DEBIAN_PACKAGES]]) {
+    console.error(`[test-deps] + apt-get ${args.join(' ')}`);
+    const result = spawnSync('apt-get', args, { stdio: ['ignore', process.stderr, process.stderr], env });
+    if (result.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`})`);
+  }
+}
+
+function main() {
+  const ci = process.env.CI === 'true';
+  let missing = missingTestDeps();
+  if (missing.length === 0) return 0;
+  console.error(`[test-deps] missing: ${missing.join(', ')}`);
+  if (process.getuid?.() === 0) {
+    install();
+    missing = missingTestDeps();
+    if (missing.length === 0) return 0;
+    console.error(`[test-deps] still missing after install: ${missing.join(', ')}`);
+    return 1;
+  }
+  console.error(`[test-deps] run as root:\n  ${INSTALL_COMMAND}`);
+  if (ci) return 1;
+  console.error('[test-deps] WARNING: not CI, continuing; the interop tests will be PENDING until these are installed.');
+  return 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  process.exitCode = main();
+}

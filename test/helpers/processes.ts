@@ -1,0 +1,118 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import net from 'node:net';
+import { LOOPBACK } from './ports.js';
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A spawned child whose output is captured, so failures can show what it said. */
+export interface ManagedChild {
+  readonly name: string;
+  readonly process: ChildProcess;
+  readonly pid: number;
+  /** Resolves once the child has exited (never rejects). */
+  readonly exited: Promise<ExitStatus>;
+  hasExited(): boolean;
+  stdout(): string;
+  stderr(): string;
+}
+
+const OUTPUT_LIMIT = 256 * 1024;
+const live = new Set<ManagedChild>();
+
+function capture(stream: NodeJS.ReadableStream | null, sink: { text: string }): void {
+  stream?.setEncoding('utf8');
+  stream?.on('data', (chunk: string) => {
+    sink.text = (sink.text + chunk).slice(-OUTPUT_LIMIT);
+  });
+}
+
+/** Spawns `command args` with stdout/stderr captured; tracked until it exits. */
+export function spawnChild(name: string, command: string, args: string[], options: SpawnOptions = {}): ManagedChild {
+  const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  const out = { text: '' };
+  const err = { text: '' };
+  capture(proc.stdout, out);
+  capture(proc.stderr, err);
+  let done = false;
+  const exited = new Promise<ExitStatus>((resolve) => {
+    proc.once('exit', (code, signal) => {
+      done = true;
+      resolve({ code, signal });
+    });
+    proc.once('error', (error) => {
+      done = true;
+      err.text += `\nspawn error: ${error.message}`;
+      resolve({ code: null, signal: null });
+    });
+  });
+  if (proc.pid === undefined) {
+    throw new Error(`could not spawn ${command}: ${err.text}`);
+  }
+  const child: ManagedChild = {
+    name,
+    process: proc,
+    pid: proc.pid,
+    exited,
+    hasExited: () => done,
+    stdout: () => out.text,
+    stderr: () => err.text,
+  };
+  live.add(child);
+  void exited.then(() => live.delete(child));
+  return child;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function tryConnect(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Polls until `port` accepts a TCP connection; fails early (with its stderr) if `child` dies. */
+export async function waitForPort(port: number, child?: ManagedChild, timeoutMs = 15000, host = LOOPBACK): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child?.hasExited()) {
+      const status = await child.exited;
+      throw new Error(`${child.name} exited (${JSON.stringify(status)}) before port ${port} opened; stderr:\n${child.stderr()}`);
+    }
+    if (await tryConnect(port, host)) return;
+    await sleep(25);
+  }
+  throw new Error(`port ${host}:${port} did not accept within ${timeoutMs} ms${child ? `; ${child.name} stderr:\n${child.stderr()}` : ''}`);
+}
+
+/** Sends `signal` (SIGTERM by default), then SIGKILL after `killAfterMs`; resolves with the exit status. */
+export async function stopChild(child: ManagedChild, signal: NodeJS.Signals = 'SIGTERM', killAfterMs = 5000): Promise<ExitStatus & { killed: boolean }> {
+  if (child.hasExited()) return { ...(await child.exited), killed: false };
+  child.process.kill(signal);
+  const timer = sleep(killAfterMs).then(() => 'timeout' as const);
+  const outcome = await Promise.race([child.exited, timer]);
+  if (outcome !== 'timeout') return { ...outcome, killed: false };
+  child.process.kill('SIGKILL');
+  return { ...(await child.exited), killed: true };
+}
+
+/** Stops every child spawned here that is still running. */
+export async function stopAllChildren(): Promise<void> {
+  await Promise.all([...live].map((child) => stopChild(child, 'SIGTERM', 3000)));
+}
+
+// Last line of defence: never leave emulators behind, even when a test forgets to stop one.
+process.once('exit', () => {
+  for (const child of live) child.process.kill('SIGKILL');
+});
+const rootAfter = (globalThis as { after?: (fn: () => Promise<void>) => void }).after;
+if (typeof rootAfter === 'function') rootAfter(stopAllChildren);
