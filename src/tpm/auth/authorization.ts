@@ -1,19 +1,26 @@
 /**
  * The authorization area of a command and of its response (Part 1 §18.6-18.8, §19.6):
- * parsing, password / HMAC / policy checks, and the response HMACs.
+ * parsing, password / HMAC / policy checks, and the response HMACs. Check order and error codes
+ * follow the reference implementation's SessionProcess.c, which libtpms (swtpm) shares.
  */
-import { TPM_CC } from '../spec/tpm-cc.js';
 import { TPM_RC, TpmError, rcSession } from '../spec/tpm-rc.js';
-import { TPM_RS_PW, TPMA_SESSION, TPM_HT, handleType } from '../spec/constants.js';
-import { hashInfo } from '../spec/hash-algs.js';
+import { TPM_ALG, TPM_RH, TPM_RS_PW, TPMA_SESSION, TPM_HT, handleType } from '../spec/constants.js';
 import type { Reader } from '../marshal/reader.js';
 import type { Writer } from '../marshal/writer.js';
 import type { TpmCore } from '../engine/tpm-core.js';
 import type { SessionState } from '../state/tpm-state.js';
 import { cpHash, rpHash, sessionHmac } from './session-crypto.js';
 import { timingSafeEqual } from './compare.js';
+import { boundEntityValue, stripTrailingZeros } from './session-table.js';
 
 export const MAX_SESSIONS = 3;
+
+const EMPTY = new Uint8Array(0);
+/** Attributes a password session may not carry (Part 1 §19.8.2). */
+const NOT_FOR_PASSWORD = TPMA_SESSION.audit | TPMA_SESSION.decrypt | TPMA_SESSION.encrypt |
+  TPMA_SESSION.auditExclusive | TPMA_SESSION.auditReset;
+/** Session uses other than authorization; this TPM does not offer them yet. */
+const NOT_YET_OFFERED = TPMA_SESSION.audit | TPMA_SESSION.decrypt | TPMA_SESSION.encrypt;
 
 /** One entry of the command's authorization area. */
 export interface CommandSession {
@@ -25,6 +32,8 @@ export interface CommandSession {
   session?: SessionState;
   /** Entity this session authorizes (the n-th authorized handle), if any. */
   entity?: number;
+  /** Whether the entity's authValue is part of the HMAC key; decided at the command, kept for the response. */
+  includeAuth?: boolean;
 }
 
 /** Reads the authorization area (Part 1 §18.6); errors carry the session number. */
@@ -35,24 +44,36 @@ export function parseAuthArea(r: Reader, core: TpmCore): CommandSession[] {
   const sessions: CommandSession[] = [];
   while (area.remaining > 0) {
     const n = sessions.length + 1;
-    if (n > MAX_SESSIONS) throw new TpmError(TPM_RC.AUTHSIZE);
+    // One session more than allowed is a size error numbered with that session.
+    if (n > MAX_SESSIONS) throw TpmError.session(TPM_RC.SIZE, n);
     try {
       const handle = area.u32();
+      const t = handleType(handle);
+      if (handle !== TPM_RS_PW && t !== TPM_HT.HMAC_SESSION && t !== TPM_HT.POLICY_SESSION) throw new TpmError(TPM_RC.VALUE);
       const nonceSize = area.u16();
       if (nonceSize > 64) throw new TpmError(TPM_RC.SIZE);
       const nonceCaller = area.bytes(nonceSize);
       const attributes = area.u8();
+      if (attributes & TPMA_SESSION.reserved) throw new TpmError(TPM_RC.RESERVED_BITS);
       const hmacSize = area.u16();
       if (hmacSize > 64) throw new TpmError(TPM_RC.SIZE);
       const hmac = area.bytes(hmacSize);
-      if (attributes & TPMA_SESSION.reserved) throw new TpmError(TPM_RC.RESERVED_BITS);
       const entry: CommandSession = { handle, nonceCaller, attributes, hmac };
-      if (handle !== TPM_RS_PW) {
-        const t = handleType(handle);
-        if (t !== TPM_HT.HMAC_SESSION && t !== TPM_HT.POLICY_SESSION) throw new TpmError(TPM_RC.HANDLE);
+      if (handle === TPM_RS_PW) {
+        if (attributes & NOT_FOR_PASSWORD) throw new TpmError(TPM_RC.ATTRIBUTES);
+        if (nonceSize !== 0) throw new TpmError(TPM_RC.NONCE);
+      } else {
         const s = core.sessions.get(handle);
-        if (!s) throw new TpmError(TPM_RC.REFERENCE_S0 + n - 1);
+        if (!s) {
+          // A session in that slot of the other type is a wrong handle; an empty slot is a reference error.
+          if (core.sessions.loadedAtSlot(handle)) throw new TpmError(TPM_RC.HANDLE);
+          throw new TpmError(TPM_RC.REFERENCE_S0 + n - 1);
+        }
         if (sessions.some((o) => o.handle === handle)) throw new TpmError(TPM_RC.HANDLE);
+        // Parameter encryption needs a cipher; the reference checks this while parsing.
+        if (attributes & (TPMA_SESSION.decrypt | TPMA_SESSION.encrypt) && s.symmetric.algorithm === TPM_ALG.NULL) {
+          throw new TpmError(TPM_RC.SYMMETRIC);
+        }
         entry.session = s;
       }
       sessions.push(entry);
@@ -64,20 +85,39 @@ export function parseAuthArea(r: Reader, core: TpmCore): CommandSession[] {
   return sessions;
 }
 
-const stripTrailingZeros = (b: Uint8Array): Uint8Array => {
-  let n = b.length;
-  while (n > 0 && b[n - 1] === 0) n--;
-  return b.subarray(0, n);
-};
+const authValueOf = (core: TpmCore, entity: number): Uint8Array => stripTrailingZeros(core.authValue(entity) ?? EMPTY);
 
-const concat = (...parts: Uint8Array[]): Uint8Array => Buffer.concat(parts);
+/**
+ * Whether an entity is exempt from dictionary-attack protection (the reference's IsDAExempted):
+ * permanent handles other than lockout, PCRs and sequence objects.
+ */
+function isDaExempt(core: TpmCore, entity: number): boolean {
+  switch (handleType(entity)) {
+    case TPM_HT.PERMANENT: return entity !== TPM_RH.LOCKOUT;
+    case TPM_HT.PCR: return true;
+    case TPM_HT.TRANSIENT: return core.sequences.get(entity) !== undefined;
+    default: return false;
+  }
+}
 
-/** The key of a session's HMAC for an entity: sessionKey || authValue, without authValue for its bind entity. */
-function hmacKey(core: TpmCore, s: SessionState, entity: number | undefined): Uint8Array {
-  if (entity === undefined) return s.sessionKey;
-  const bound = s.bindName !== undefined && Buffer.compare(Buffer.from(s.bindName), Buffer.from(core.name(entity))) === 0;
-  const includeAuth = s.kind === 'hmac' ? !bound : s.isAuthValueNeeded === true;
-  return includeAuth ? concat(s.sessionKey, stripTrailingZeros(core.authValue(entity) ?? new Uint8Array(0))) : s.sessionKey;
+/**
+ * A wrong password or HMAC is TPM_RC_AUTH_FAIL when it counts as a dictionary-attack failure and
+ * TPM_RC_BAD_AUTH when it cannot (DA-exempt entity, or an HMAC keyed without its authValue).
+ */
+function authFailure(core: TpmCore, entity: number, authValueUsed: boolean): number {
+  return authValueUsed && !isDaExempt(core, entity) ? TPM_RC.AUTH_FAIL : TPM_RC.BAD_AUTH;
+}
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
+
+/** Whether the session HMAC for `entity` is keyed with its authValue (Part 1 §19.6.5; bound HMAC sessions leave it out). */
+function includesAuth(core: TpmCore, s: SessionState, entity: number): boolean {
+  if (s.kind !== 'hmac') return s.isAuthValueNeeded === true;
+  return s.boundEntity === undefined || !sameBytes(s.boundEntity, boundEntityValue(core, s.authHash, entity));
+}
+
+function hmacKey(core: TpmCore, cs: CommandSession): Uint8Array {
+  const s = cs.session!;
+  return cs.includeAuth && cs.entity !== undefined ? Buffer.concat([s.sessionKey, authValueOf(core, cs.entity)]) : s.sessionKey;
 }
 
 export interface AuthCheck {
@@ -85,6 +125,16 @@ export interface AuthCheck {
   names: Uint8Array[];
   parameters: Uint8Array;
   pcrUpdateCounter: number;
+}
+
+/** The policy session checks at use of the assertions Part 3 §23 records, in the reference's order. */
+function checkPolicy(core: TpmCore, s: SessionState, entity: number, cmd: AuthCheck, err: (rc: number) => TpmError): void {
+  const policy = core.authPolicy(entity);
+  // No authPolicy: policy authorization is not available for the entity (unnumbered, format zero).
+  if (policy.length === 0) throw new TpmError(TPM_RC.AUTH_UNAVAILABLE);
+  if (s.pcrCounter !== undefined && s.pcrCounter !== cmd.pcrUpdateCounter) throw new TpmError(TPM_RC.PCR_CHANGED);
+  if (!sameBytes(policy, s.policyDigest)) throw err(TPM_RC.POLICY_FAIL);
+  if (s.commandCode !== undefined && s.commandCode !== cmd.commandCode) throw err(TPM_RC.POLICY_CC);
 }
 
 /**
@@ -99,46 +149,41 @@ export function checkAuthorizations(core: TpmCore, sessions: CommandSession[], a
     return h;
   };
   sessions.forEach((cs, i) => {
-    const n = i + 1;
-    const err = (rc: number): TpmError => new TpmError(rcSession(rc, n));
+    const err = (rc: number): TpmError => TpmError.session(rc, i + 1);
     const entity = i < authHandles.length ? authHandles[i] : undefined;
     cs.entity = entity;
-    if (!cs.session) {
-      // Password: only for authorization, compared to the entity's authValue (trailing zeros ignored).
-      if (entity === undefined) throw err(TPM_RC.AUTH_CONTEXT);
-      if (cs.nonceCaller.length !== 0) throw err(TPM_RC.NONCE);
-      if (cs.attributes & (TPMA_SESSION.audit | TPMA_SESSION.decrypt | TPMA_SESSION.encrypt)) throw err(TPM_RC.ATTRIBUTES);
-      const auth = stripTrailingZeros(core.authValue(entity) ?? new Uint8Array(0));
-      if (!timingSafeEqual(stripTrailingZeros(cs.hmac), auth)) throw err(TPM_RC.AUTH_FAIL);
+    const s = cs.session;
+    if (!s) {
+      // Password: only for authorization; compared to the entity's authValue, trailing zeros ignored.
+      if (entity === undefined) throw err(TPM_RC.HANDLE);
+      if (!timingSafeEqual(stripTrailingZeros(cs.hmac), authValueOf(core, entity))) throw err(authFailure(core, entity, true));
       return;
     }
-    const s = cs.session;
-    // A session that authorizes nothing would serve auditing or parameter encryption, which this
-    // TPM does not offer yet; so those attributes, and such sessions, are refused.
-    if (entity === undefined || cs.attributes & (TPMA_SESSION.decrypt | TPMA_SESSION.encrypt | TPMA_SESSION.audit)) {
-      throw err(TPM_RC.ATTRIBUTES);
-    }
-    const digestSize = hashInfo(s.authHash)!.digestSize;
-    if (cs.nonceCaller.length < 16 || cs.nonceCaller.length > digestSize) throw err(TPM_RC.SIZE);
+    // A trial session only computes digests; it can authorize nothing.
     if (s.kind === 'trial') throw err(TPM_RC.ATTRIBUTES);
+    // A session that authorizes nothing would serve audit or parameter encryption, not offered yet.
+    if (entity === undefined || cs.attributes & NOT_YET_OFFERED) throw err(TPM_RC.ATTRIBUTES);
     if (s.kind === 'policy') {
-      if (s.commandCode !== undefined && s.commandCode !== cmd.commandCode) throw err(TPM_RC.POLICY_CC);
-      if (s.pcrCounter !== undefined && s.pcrCounter !== cmd.pcrUpdateCounter) throw new TpmError(TPM_RC.PCR_CHANGED);
-      const policy = core.authPolicy(entity);
-      if (policy.length === 0 || Buffer.compare(Buffer.from(policy), Buffer.from(s.policyDigest)) !== 0) throw err(TPM_RC.POLICY_FAIL);
+      checkPolicy(core, s, entity, cmd, err);
       if (s.isPasswordNeeded) {
-        const auth = stripTrailingZeros(core.authValue(entity) ?? new Uint8Array(0));
-        if (!timingSafeEqual(stripTrailingZeros(cs.hmac), auth)) throw err(TPM_RC.AUTH_FAIL);
+        if (!timingSafeEqual(stripTrailingZeros(cs.hmac), authValueOf(core, entity))) throw err(authFailure(core, entity, true));
         return;
       }
     }
-    const expected = sessionHmac(s.authHash, hmacKey(core, s, entity), cpHashFor(s.authHash),
-      cs.nonceCaller, s.nonceTPM, new Uint8Array(0), new Uint8Array(0), cs.attributes);
-    if (!timingSafeEqual(cs.hmac, expected)) throw err(TPM_RC.AUTH_FAIL);
+    cs.includeAuth = includesAuth(core, s, entity);
+    const key = hmacKey(core, cs);
+    // With an empty key (unbound, unsalted, empty authValue) an empty HMAC is accepted.
+    if (key.length === 0 && cs.hmac.length === 0) return;
+    const expected = sessionHmac(s.authHash, key, cpHashFor(s.authHash), cs.nonceCaller, s.nonceTPM, EMPTY, EMPTY, cs.attributes);
+    if (!timingSafeEqual(cs.hmac, expected)) throw err(authFailure(core, entity, cs.includeAuth));
   });
 }
 
-/** Writes the response authorization area and retires sessions without continueSession. */
+/**
+ * Writes the response authorization area (Part 1 §18.8): a fresh nonceTPM and the response HMAC
+ * per session; then a policy session that continues starts a new policy, and a session without
+ * continueSession is flushed.
+ */
 export function writeResponseAuth(
   core: TpmCore, w: Writer, sessions: CommandSession[], commandCode: number, responseParameters: Uint8Array,
 ): void {
@@ -146,16 +191,18 @@ export function writeResponseAuth(
   for (const cs of sessions) {
     const s = cs.session;
     if (!s) {
-      w.u16(0).u8(TPMA_SESSION.continueSession).u16(0);
+      w.u16(0).u8(cs.attributes | TPMA_SESSION.continueSession).u16(0);
       continue;
     }
     core.sessions.rollNonce(s);
     let rp = rpHashes.get(s.authHash);
     if (!rp) rpHashes.set(s.authHash, (rp = rpHash(s.authHash, TPM_RC.SUCCESS, commandCode, responseParameters)));
-    const mac = s.kind === 'policy' && s.isPasswordNeeded
-      ? new Uint8Array(0)
-      : sessionHmac(s.authHash, hmacKey(core, s, cs.entity), rp, s.nonceTPM, cs.nonceCaller, new Uint8Array(0), new Uint8Array(0), cs.attributes);
+    const key = hmacKey(core, cs);
+    const mac = (s.kind === 'policy' && s.isPasswordNeeded) || (key.length === 0 && cs.hmac.length === 0)
+      ? EMPTY
+      : sessionHmac(s.authHash, key, rp, s.nonceTPM, cs.nonceCaller, EMPTY, EMPTY, cs.attributes);
     w.u16(s.nonceTPM.length).bytes(s.nonceTPM).u8(cs.attributes).u16(mac.length).bytes(mac);
-    if (!(cs.attributes & TPMA_SESSION.continueSession) && commandCode !== TPM_CC.FlushContext) core.sessions.flush(s.handle);
+    if (!(cs.attributes & TPMA_SESSION.continueSession)) core.sessions.flush(s.handle);
+    else if (s.kind === 'policy') core.sessions.resetPolicy(s);
   }
 }

@@ -1,3 +1,42 @@
-import type { AnyCommand } from '../engine/command-def.js';
+/** Part 3 §23, enhanced authorization: PolicyPCR and PolicyGetDigest. */
+import { TPM_CC } from '../spec/tpm-cc.js';
+import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
+import { encode, struct } from '../marshal/codec.js';
+import { TPM2B_DIGEST, TPML_PCR_SELECTION } from '../marshal/types.js';
+import { command } from '../engine/command-def.js';
+import { policyPcrUpdate } from '../auth/session-crypto.js';
+import { timingSafeEqual } from '../auth/compare.js';
+import { NO_RESPONSE } from './no-response.js';
 
-export const ENHANCED_AUTHORIZATION_COMMANDS: AnyCommand[] = [];
+export const ENHANCED_AUTHORIZATION_COMMANDS = [
+  command({
+    code: TPM_CC.PolicyPCR, name: 'PolicyPCR',
+    handles: [{ name: 'policySession', kind: 'POLICY_SESSION' }],
+    params: struct({ pcrDigest: TPM2B_DIGEST, pcrs: TPML_PCR_SELECTION }),
+    response: NO_RESPONSE,
+    handler(ctx, [h], { pcrDigest, pcrs }) {
+      const { core } = ctx;
+      const s = core.sessions.get(h!)!;
+      const current = core.pcrs.compositeDigest(s.authHash, pcrs);
+      let digest = current;
+      if (s.kind === 'trial') {
+        // A trial session computes a policy for PCR values given, or for the current ones.
+        if (pcrDigest.length !== 0) digest = pcrDigest;
+      } else {
+        const counter = core.volatile.pcrUpdateCounter;
+        if (s.pcrCounter !== undefined && s.pcrCounter !== counter) throw new TpmError(TPM_RC.PCR_CHANGED);
+        if (pcrDigest.length !== 0 && !timingSafeEqual(pcrDigest, current)) throw TpmError.parameter(TPM_RC.VALUE, 1);
+      }
+      s.policyDigest = policyPcrUpdate(s.authHash, s.policyDigest, encode(TPML_PCR_SELECTION, pcrs), digest);
+      // The PCRs must not change between this assertion and the use of the session.
+      if (s.kind !== 'trial') s.pcrCounter = core.volatile.pcrUpdateCounter;
+    },
+  }),
+  command({
+    code: TPM_CC.PolicyGetDigest, name: 'PolicyGetDigest',
+    handles: [{ name: 'policySession', kind: 'POLICY_SESSION' }],
+    params: struct({}),
+    response: struct({ policyDigest: TPM2B_DIGEST }),
+    handler: (ctx, [h]) => ({ policyDigest: ctx.core.sessions.get(h!)!.policyDigest }),
+  }),
+];

@@ -5,7 +5,6 @@ import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import { struct } from '../marshal/codec.js';
 import { TPM_SU_CODEC } from '../marshal/types.js';
 import { command, type CommandContext } from '../engine/command-def.js';
-import { PCR_ATTRIBUTES } from '../pcr/pcr-attributes.js';
 import { randomBytes } from '../crypto/random.js';
 import { NO_RESPONSE } from './no-response.js';
 import { applyHcrtm } from '../pcr/crtm-sequence.js';
@@ -18,6 +17,7 @@ function startup(ctx: CommandContext, su: number): void {
   const saved = p.shutdown === 'state' ? p.savedState : undefined;
   if (su === TPM_SU.STATE && (!saved || p.pendingAllocation)) throw TpmError.parameter(TPM_RC.VALUE, 1);
   v.startupLocality = ctx.locality;
+  v.orderlyStartup = p.shutdown !== 'none';
   if (!saved) {
     // TPM Reset: new epoch; saved contexts of the old one become unloadable.
     p.resetCount = (p.resetCount + 1) >>> 0;
@@ -33,14 +33,7 @@ function startup(ctx: CommandContext, su: number): void {
   } else {
     // TPM Restart (CLEAR) or Resume (STATE): saved sessions survive; PCRs come back only on Resume.
     p.restartCount = (p.restartCount + 1) >>> 0;
-    core.pcrs.initialize();
-    if (su === TPM_SU.STATE) {
-      for (const [alg, values] of saved.pcrs) {
-        const bank = v.pcrs.get(alg);
-        if (bank) values.forEach((value, i) => { if (PCR_ATTRIBUTES[i]!.save) bank[i] = value; });
-      }
-      v.pcrUpdateCounter = saved.pcrUpdateCounter;
-    }
+    core.pcrs.startup(su === TPM_SU.STATE ? 'resume' : 'restart', saved);
     v.savedSessions = saved.savedSessions;
     v.contextCounter = saved.contextCounter;
   }
@@ -57,6 +50,8 @@ function shutdown(ctx: CommandContext, su: number): void {
   const { core } = ctx;
   const p = core.persistent;
   const v = core.volatile;
+  // A pending PCR_Allocate needs a TPM Reset to take effect (the reference refuses the same way).
+  if (su === TPM_SU.STATE && p.pendingAllocation) throw TpmError.parameter(TPM_RC.TYPE, 1);
   if (su === TPM_SU.STATE) {
     p.savedState = {
       pcrs: new Map([...v.pcrs].map(([alg, bank]) => [alg, bank.map((d) => d.slice())])),

@@ -5,7 +5,7 @@
 import { TPM_RH, TPM_HT, handleType } from '../spec/constants.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import type { PersistentState, VolatileState } from '../state/tpm-state.js';
-import { PcrBanks } from '../pcr/pcr-banks.js';
+import { PcrBanks, type PcrObserver } from '../pcr/pcr-banks.js';
 import { SessionTable } from '../auth/session-table.js';
 import { SequenceTable } from '../objects/sequence-table.js';
 import { randomBytes } from '../crypto/random.js';
@@ -15,6 +15,8 @@ export interface CoreHost {
   now(): number;
   /** Called after a command changed persistent state, before its response is released. */
   persistentChanged(state: PersistentState): void;
+  /** Sees every PCR extend/reset before the banks move, and may refuse it by throwing. */
+  pcrObserver?: PcrObserver;
 }
 
 export class TpmCore {
@@ -25,7 +27,7 @@ export class TpmCore {
   private lastTick: number;
 
   constructor(readonly persistent: PersistentState, readonly volatile: VolatileState, readonly host: CoreHost) {
-    this.pcrs = new PcrBanks(persistent, volatile);
+    this.pcrs = new PcrBanks(persistent, volatile, host.pcrObserver);
     this.sessions = new SessionTable(this);
     this.sequences = new SequenceTable();
     this.lastTick = host.now();
@@ -99,19 +101,27 @@ export class TpmCore {
     return new Uint8Array(0);
   }
 
-  /** Name of an entity (Part 1 §16): the handle itself for PCRs, permanent handles, sessions and sequences. */
+  /**
+   * Name of an entity (Part 1 §16): the handle itself for PCRs, permanent handles and sessions.
+   * A sequence object has no nameAlg, so its Name is the Empty Buffer (as the reference's EntityGetName()).
+   */
   name(handle: number): Uint8Array {
+    if (this.sequences.get(handle)) return new Uint8Array(0);
     const n = new Uint8Array(4);
     new DataView(n.buffer).setUint32(0, handle);
     return n;
   }
 
-  /** Throws TPM_RC_HANDLE (numbered by the caller) if an entity referenced by handle is not present. */
+  /**
+   * Throws if an entity referenced by handle is not present: TPM_RC_REFERENCE_H0 for a transient
+   * object or session that is not loaded (the caller adds the handle's index, as the reference's
+   * EntityGetLoadStatus() does), TPM_RC_HANDLE (numbered by the caller) for anything else.
+   */
   requirePresent(handle: number): void {
     const t = handleType(handle);
-    if (t === TPM_HT.TRANSIENT && !this.sequences.get(handle)) throw new TpmError(TPM_RC.HANDLE);
+    if (t === TPM_HT.TRANSIENT && !this.sequences.get(handle)) throw new TpmError(TPM_RC.REFERENCE_H0);
     if ((t === TPM_HT.HMAC_SESSION || t === TPM_HT.POLICY_SESSION) && !this.sessions.isLoaded(handle)) {
-      throw new TpmError(TPM_RC.HANDLE);
+      throw new TpmError(TPM_RC.REFERENCE_H0);
     }
     if (t === TPM_HT.PERSISTENT || t === TPM_HT.NV_INDEX) throw new TpmError(TPM_RC.HANDLE);
   }

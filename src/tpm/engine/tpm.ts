@@ -127,6 +127,7 @@ export class Tpm {
         core.requirePresent(h);
         if (!core.hierarchyEnabled(h)) throw new TpmError(TPM_RC.HIERARCHY);
       } catch (e) {
+        if (e instanceof TpmError && e.rc === TPM_RC.REFERENCE_H0) throw new TpmError(TPM_RC.REFERENCE_H0 + i);
         throw e instanceof TpmError && e.unnumbered ? new TpmError(rcHandle(e.rc, i + 1)) : e;
       }
     });

@@ -25,23 +25,29 @@ export class Writer {
     return at;
   }
   u8(v: number): this {
-    this.buf[this.grow(1)] = v;
+    const at = this.grow(1);
+    this.buf[at] = v;
     return this;
   }
+  // grow() first: it may replace this.view, which must not be read before it.
   u16(v: number): this {
-    this.view.setUint16(this.grow(2), v);
+    const at = this.grow(2);
+    this.view.setUint16(at, v);
     return this;
   }
   u32(v: number): this {
-    this.view.setUint32(this.grow(4), v >>> 0);
+    const at = this.grow(4);
+    this.view.setUint32(at, v >>> 0);
     return this;
   }
   u64(v: bigint): this {
-    this.view.setBigUint64(this.grow(8), v);
+    const at = this.grow(8);
+    this.view.setBigUint64(at, v);
     return this;
   }
   bytes(b: Uint8Array): this {
-    this.buf.set(b, this.grow(b.length));
+    const at = this.grow(b.length);
+    this.buf.set(b, at);
     return this;
   }
   /** Overwrite a u32 written earlier (sizes known only afterwards). */

@@ -2,7 +2,7 @@
  * Hash and event sequence objects (Part 3 §17): transient objects that live only in this process.
  * They are flushed with their client, so they never need to be part of the saved volatile state.
  */
-import { HR } from '../spec/constants.js';
+import { HR, TPM_GENERATED_VALUE } from '../spec/constants.js';
 import { LIMITS } from '../spec/limits.js';
 import { HASH_ALGS } from '../spec/hash-algs.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
@@ -12,13 +12,27 @@ export interface SequenceObject {
   handle: number;
   /** 'hash' for HashSequenceStart(alg), 'event' for HashSequenceStart(TPM_ALG_NULL). */
   kind: 'hash' | 'event';
+  /** The sequence's algorithm; TPM_ALG_NULL for an event sequence. */
   hashAlg: number;
   authValue: Uint8Array;
   /** One hasher per algorithm: the sequence's own, or every implemented one for an event sequence. */
   hashers: { hashAlg: number; hasher: Hasher }[];
-  /** The first bytes hashed: a hash sequence starting with TPM_GENERATED_VALUE gets no ticket. */
-  head: Uint8Array;
+  /** A hash sequence has seen its first block (SequenceUpdate or SequenceComplete data). */
+  firstBlock: boolean;
+  /** The first block could not be TPM-generated data, so SequenceComplete may issue a ticket. */
+  ticketSafe: boolean;
   client: number;
+}
+
+const TPM_ALG_NULL = 0x0010;
+
+/**
+ * TicketIsSafe(): a block may get a hash-check ticket only if it is at least as long as
+ * TPM_GENERATED_VALUE and does not start with it (else it could be a forged attestation).
+ */
+export function ticketIsSafe(block: Uint8Array): boolean {
+  if (block.length < 4) return false;
+  return new DataView(block.buffer, block.byteOffset, 4).getUint32(0) !== TPM_GENERATED_VALUE;
 }
 
 export class SequenceTable {
@@ -36,6 +50,7 @@ export class SequenceTable {
     return this.objects.size;
   }
 
+  /** A new sequence in the lowest free transient handle; `hashAlg` undefined starts an event sequence. */
   start(hashAlg: number | undefined, authValue: Uint8Array, client: number): SequenceObject {
     if (this.objects.size >= LIMITS.MAX_LOADED_OBJECTS) throw new TpmError(TPM_RC.OBJECT_MEMORY);
     let handle = HR.TRANSIENT;
@@ -44,24 +59,36 @@ export class SequenceTable {
     const obj: SequenceObject = {
       handle,
       kind: hashAlg === undefined ? 'event' : 'hash',
-      hashAlg: hashAlg ?? 0x0010,
+      hashAlg: hashAlg ?? TPM_ALG_NULL,
       authValue: authValue.slice(),
       hashers: algs.map((a) => ({ hashAlg: a, hasher: createHasher(a) })),
-      head: new Uint8Array(0),
+      firstBlock: false,
+      ticketSafe: false,
       client,
     };
     this.objects.set(handle, obj);
     return obj;
   }
 
+  /** Adds data to every hasher; for a hash sequence the first block decides whether a ticket is safe. */
   update(obj: SequenceObject, data: Uint8Array): void {
-    if (obj.head.length < 4) {
-      const head = new Uint8Array(Math.min(4, obj.head.length + data.length));
-      head.set(obj.head);
-      head.set(data.subarray(0, head.length - obj.head.length), obj.head.length);
-      obj.head = head;
+    if (obj.kind === 'hash' && !obj.firstBlock) {
+      obj.firstBlock = true;
+      obj.ticketSafe = ticketIsSafe(data);
     }
     for (const h of obj.hashers) h.hasher.update(data);
+  }
+
+  /**
+   * What the sequence yields with `lastBlock` as its final data: one digest per algorithm and
+   * whether a hash-check ticket is safe. The sequence is left as it was, so a command that fails
+   * after this leaves it usable; the command flushes it on success.
+   */
+  result(obj: SequenceObject, lastBlock: Uint8Array): { digests: { hashAlg: number; digest: Uint8Array }[]; ticketSafe: boolean } {
+    return {
+      digests: obj.hashers.map((h) => ({ hashAlg: h.hashAlg, digest: h.hasher.copy().update(lastBlock).digest() })),
+      ticketSafe: obj.firstBlock ? obj.ticketSafe : ticketIsSafe(lastBlock),
+    };
   }
 
   flush(handle: number): boolean {

@@ -11,6 +11,9 @@ import type { BankAllocation, PersistentState, VolatileState } from '../state/tp
 import { hash } from '../crypto/hash.js';
 import { PCR_ATTRIBUTES } from './pcr-attributes.js';
 import { planAllocation, type AllocationPlan } from './pcr-allocation.js';
+import { selectionToIndices } from './pcr-select.js';
+
+export { selectionToIndices, indicesToSelection } from './pcr-select.js';
 
 /**
  * Observer of PCR changes. It runs before any bank moves; if it throws, the command fails and no
@@ -30,20 +33,6 @@ export type StartupKind = 'reset' | 'restart' | 'resume';
 export interface SavedPcrs {
   pcrs: Map<number, Uint8Array[]>;
   pcrUpdateCounter: number;
-}
-
-export function selectionToIndices(select: Uint8Array): number[] {
-  const out: number[] = [];
-  select.forEach((byte, i) => {
-    for (let b = 0; b < 8; b++) if (byte & (1 << b)) out.push(i * 8 + b);
-  });
-  return out;
-}
-
-export function indicesToSelection(pcrs: Iterable<number>, size = LIMITS.PCR_SELECT_MIN): Uint8Array {
-  const out = new Uint8Array(size);
-  for (const p of pcrs) out[p >> 3]! |= 1 << (p & 7);
-  return out;
 }
 
 export class PcrBanks {

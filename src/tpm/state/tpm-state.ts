@@ -93,6 +93,8 @@ export interface VolatileState {
   /** Locality of the Startup command (PCR 0's reset value records locality 3). */
   startupLocality: number;
   selfTested: boolean;
+  /** TPMA_STARTUP_CLEAR.orderly: the last Startup followed a Shutdown (absent in older saved state). */
+  orderlyStartup?: boolean;
   /** H-CRTM digests measured before Startup, applied to PCR 0 by Startup. */
   hcrtm?: Map<number, Uint8Array>;
 }
