@@ -108,12 +108,20 @@ export class EngineDevice implements TpmDevice {
     this.tpm.closeClient(client);
   }
 
+  /**
+   * swtpm CMD_STORE_VOLATILE: a snapshot of the volatile state, as on an orderly exit. It is taken
+   * at the next start only if this process ends without writing a newer one (a crash).
+   */
+  saveVolatile(): void {
+    if (this.tpm.poweredOn) this.store.saveVolatile(this.tpm.volatile);
+    this.store.savePersistent(this.tpm.persistent);
+  }
+
   /** Orderly exit: what is volatile is saved for the next process, then the directory is unlocked. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.tpm.poweredOn) this.store.saveVolatile(this.tpm.volatile);
-    this.store.savePersistent(this.tpm.persistent);
+    this.saveVolatile();
     this.store.release();
   }
 }

@@ -5,6 +5,7 @@ import { SwtpmServer } from '../server/swtpm-server.js';
 import { StdioServer } from '../server/stdio-server.js';
 import { EngineDevice } from './engine-device.js';
 import type { TpmOptions } from './options.js';
+import { TPM_IDENTITY } from '../tpm/capability/properties.js';
 
 export interface ServeOptions extends TpmOptions {
   protocol: 'mssim' | 'swtpm';
@@ -47,7 +48,8 @@ export async function serve(o: ServeOptions): Promise<void> {
     ? new SwtpmServer({
       device, logger, onStop,
       endpoint: o.unix ? { path: o.unix } : { host: o.bind, port: o.port, ctrlPort: o.ctrlPort },
-      onStoreVolatile: () => undefined,
+      info: TPM_IDENTITY,
+      onStoreVolatile: () => device.saveVolatile(),
     })
     : new MssimServer({ device, logger, onStop, endpoint: o.unix ? { path: o.unix } : { host: o.bind, port: o.port } });
   stop = runUntilStopped(device, server, logger);

@@ -37,7 +37,8 @@ export class Listener {
     onConnection: (socket: net.Socket) => void,
     private readonly logger: Logger,
   ) {
-    this.server = net.createServer((socket) => {
+    // noDelay: every reply is one complete message the client waits for; Nagle would only delay it.
+    this.server = net.createServer({ noDelay: true }, (socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
       onConnection(socket);

@@ -46,6 +46,14 @@ const TPMA_MEMORY = { sharedNV: 1 << 1, objectCopiedToRam: 1 << 2 };
 
 const bit = (set: boolean, mask: number): number => (set ? mask : 0);
 const [major = 0, minor = 0, patch = 0] = FIRMWARE_VERSION.split('.').map(Number);
+
+/** What a transport may report about this TPM outside TPM commands (swtpm CMD_GET_INFO). */
+export const TPM_IDENTITY = {
+  specLevel: SPEC.level,
+  specRevision: SPEC.revision,
+  manufacturer: ascii4(MANUFACTURER),
+  firmwareVersion: (major << 16) | minor,
+} as const;
 const activeSessions = (core: TpmCore): number => core.sessions.loadedHandles().length + core.sessions.savedHandles().length;
 
 type PropertyValue = (core: TpmCore) => number;

@@ -30,11 +30,9 @@ export class CrtmSequence {
       v.hcrtm = digests;
       return;
     }
-    for (const [alg, bank] of v.pcrs) {
-      PCR_ATTRIBUTES.forEach((attr, i) => { if (attr.drtmReset) bank[i] = new Uint8Array(bank[i]!.length); });
-      const d = digests.get(alg);
-      if (d) bank[DRTM_PCR] = hash(alg, bank[DRTM_PCR]!, d);
-    }
+    // Through PcrBanks, so the counter moves and observers (the MR mirror) see the change.
+    PCR_ATTRIBUTES.forEach((attr, i) => { if (attr.drtmReset) core.pcrs.reset(i); });
+    core.pcrs.extend(DRTM_PCR, [...digests].map(([hashAlg, digest]) => ({ hashAlg, digest })));
   }
 }
 
