@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { findFreePortPair, LOOPBACK } from './ports.js';
-import { spawnChild, stopChild, waitForPort, type ExitStatus, type ManagedChild } from './processes.js';
+import { spawnServing, stopChild, type ExitStatus, type ManagedChild } from './processes.js';
 import { makeTempDir, removeDir } from './state-dirs.js';
 
 /** Compiled CLI entry point (this file is dist/test/helpers/mrtpm.js). */
@@ -63,14 +63,7 @@ export async function startMrtpm(options: MrtpmOptions = {}): Promise<MrtpmServe
     '--log-level', options.logLevel ?? 'warn',
     ...(options.extraArgs ?? []),
   ];
-  const child = spawnChild(`mrtpm serve (${protocol})`, process.execPath, args);
-  try {
-    await waitForPort(port, child);
-    await waitForPort(ctrlPort, child);
-  } catch (error) {
-    await stopChild(child, 'SIGKILL');
-    throw error;
-  }
+  const child = await spawnServing(`mrtpm serve (${protocol})`, process.execPath, args, [port, ctrlPort]);
   return {
     protocol,
     port,

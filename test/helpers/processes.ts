@@ -116,3 +116,15 @@ process.once('exit', () => {
 });
 const rootAfter = (globalThis as { after?: (fn: () => Promise<void>) => void }).after;
 if (typeof rootAfter === 'function') rootAfter(stopAllChildren);
+
+/** Spawns a server and waits until each of its ports accepts; a server that does not come up is killed. */
+export async function spawnServing(name: string, command: string, args: string[], ports: number[]): Promise<ManagedChild> {
+  const child = spawnChild(name, command, args);
+  try {
+    for (const port of ports) await waitForPort(port, child);
+  } catch (error) {
+    await stopChild(child, 'SIGKILL');
+    throw error;
+  }
+  return child;
+}

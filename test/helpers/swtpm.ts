@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { findFreePortPair, LOOPBACK } from './ports.js';
-import { spawnChild, stopChild, waitForPort, type ExitStatus, type ManagedChild } from './processes.js';
+import { spawnServing, stopChild, type ExitStatus, type ManagedChild } from './processes.js';
 import { makeTempDir, removeDir } from './state-dirs.js';
 
 const run = promisify(execFile);
@@ -42,14 +42,7 @@ export async function startSwtpm(options: SwtpmOptions = {}): Promise<SwtpmServe
     '--tpmstate', `dir=${stateDir}`,
     '--flags', options.flags ?? 'not-need-init,startup-clear',
   ];
-  const child = spawnChild('swtpm', 'swtpm', args);
-  try {
-    await waitForPort(ctrlPort, child);
-    await waitForPort(port, child);
-  } catch (error) {
-    await stopChild(child, 'SIGKILL');
-    throw error;
-  }
+  const child = await spawnServing('swtpm', 'swtpm', args, [ctrlPort, port]);
   return {
     port,
     ctrlPort,
