@@ -4,9 +4,8 @@ import { TPM_ALG, TPM_RH, TPM_SE } from '../spec/constants.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import { hashInfo } from '../spec/hash-algs.js';
 import { struct } from '../marshal/codec.js';
-import {
-  TPM2B_NONCE, TPM2B_ENCRYPTED_SECRET, TPM_SE_CODEC, TPMT_SYM_DEF_NULL, TPMI_ALG_HASH,
-} from '../marshal/types.js';
+import { TPM2B_NONCE, TPM2B_ENCRYPTED_SECRET, TPM_SE_CODEC, TPMI_ALG_HASH } from '../marshal/types.js';
+import { TPMT_SYM_DEF_NULL } from '../marshal/public-parms-types.js';
 import { withResponseHandle } from '../marshal/session-types.js';
 import { command } from '../engine/command-def.js';
 import type { SessionKind } from '../state/tpm-state.js';

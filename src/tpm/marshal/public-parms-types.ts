@@ -1,7 +1,7 @@
 /**
  * Part 2 codecs for public-area parameters: TPMT_PUBLIC_PARMS and its TPMS_*_PARMS, the schemes
- * (TPMT_KEYEDHASH_SCHEME, TPMT_RSA_SCHEME, TPMT_ECC_SCHEME, TPMT_KDF_SCHEME), TPMT_SYM_DEF_OBJECT
- * and the key-size/curve types. TestParms uses them now; TPMT_PUBLIC reuses TPMU_PUBLIC_PARMS.
+ * (TPMT_KEYEDHASH_SCHEME, TPMT_RSA_SCHEME, TPMT_ECC_SCHEME, TPMT_KDF_SCHEME), TPMT_SYM_DEF and
+ * TPMT_SYM_DEF_OBJECT, and the key-size/curve types. TestParms uses them now; TPMT_PUBLIC reuses TPMU_PUBLIC_PARMS.
  *
  * Each TPMI_* admits the Part 2 values this TPM implements (capability/algorithms.ts) and fails
  * with the response code the reference implementation's unmarshalling returns (checked against
@@ -32,27 +32,37 @@ export const TPMI_ALG_SYM_OBJECT_NULL = algSelector(SYM_OBJECT_ALGS, TPM_RC.SYMM
 /** TPMI_ALG_SYM_MODE+: NULL lets a symmetric key's user choose the mode (EncryptDecrypt). */
 export const TPMI_ALG_SYM_MODE_NULL = algSelector(SYM_MODES, TPM_RC.MODE, true);
 
-/** TPMU_SYM_KEY_BITS by algorithm. */
-const SYM_KEY_BITS: Partial<Record<number, Codec<number>>> = { [TPM_ALG.AES]: TPMI_AES_KEY_BITS };
+/**
+ * TPMU_SYM_KEY_BITS and TPMU_SYM_MODE by algorithm: AES has key bits and a mode, XOR a hash and
+ * no mode, NULL neither.
+ */
+const SYM_DETAILS: Partial<Record<number, { keyBits: Codec<number>; mode?: Codec<number> }>> = {
+  [TPM_ALG.AES]: { keyBits: TPMI_AES_KEY_BITS, mode: TPMI_ALG_SYM_MODE_NULL },
+  [TPM_ALG.XOR]: { keyBits: TPMI_ALG_HASH },
+};
 
-function symDefObject(algorithm: Codec<number>): Codec<SymDef> {
+function symDef(algorithm: Codec<number>): Codec<SymDef> {
   return {
     read(r) {
       const alg = algorithm.read(r);
-      const keyBits = SYM_KEY_BITS[alg];
-      if (!keyBits) return { algorithm: alg, keyBits: 0, mode: TPM_ALG.NULL };
-      return { algorithm: alg, keyBits: keyBits.read(r), mode: TPMI_ALG_SYM_MODE_NULL.read(r) };
+      const details = SYM_DETAILS[alg];
+      if (!details) return { algorithm: alg, keyBits: 0, mode: TPM_ALG.NULL };
+      return { algorithm: alg, keyBits: details.keyBits.read(r), mode: details.mode?.read(r) ?? TPM_ALG.NULL };
     },
     write(w, v) {
       w.u16(v.algorithm);
-      if (v.algorithm !== TPM_ALG.NULL) w.u16(v.keyBits).u16(v.mode);
+      const details = SYM_DETAILS[v.algorithm];
+      if (details) w.u16(v.keyBits);
+      if (details?.mode) w.u16(v.mode);
     },
   };
 }
+/** TPMT_SYM_DEF+: session parameter encryption (StartAuthSession), XOR allowed. */
+export const TPMT_SYM_DEF_NULL = symDef(algSelector([...SYM_OBJECT_ALGS, TPM_ALG.XOR], TPM_RC.SYMMETRIC, true));
 /** TPMT_SYM_DEF_OBJECT: a symmetric algorithm is required (TPMS_SYMCIPHER_PARMS). */
-export const TPMT_SYM_DEF_OBJECT = symDefObject(TPMI_ALG_SYM_OBJECT);
+export const TPMT_SYM_DEF_OBJECT = symDef(TPMI_ALG_SYM_OBJECT);
 /** TPMT_SYM_DEF_OBJECT+: NULL for keys that protect no children. */
-export const TPMT_SYM_DEF_OBJECT_NULL = symDefObject(TPMI_ALG_SYM_OBJECT_NULL);
+export const TPMT_SYM_DEF_OBJECT_NULL = symDef(TPMI_ALG_SYM_OBJECT_NULL);
 
 /**
  * A TPMT_*_SCHEME value: the scheme, and the fields of its TPMU_*_SCHEME member when it has them

@@ -69,42 +69,12 @@ export const TPML_DIGEST_VALUES = list(TPMT_HA, LIMITS.HASH_COUNT);
 export const TPML_DIGEST = list(TPM2B_DIGEST, 8);
 export const TPML_ALG = list(UINT16, LIMITS.MAX_ALG_LIST_SIZE);
 
-/** TPMT_SYM_DEF(+): algorithm, then keyBits and mode unless NULL. XOR carries a hash in place of keyBits. */
+/** A TPMT_SYM_DEF value: algorithm, then keyBits and mode unless NULL; XOR carries a hash in keyBits. */
 export interface SymDef {
   algorithm: number;
   keyBits: number;
   mode: number;
 }
-const SYM_ALGS = new Set<number>([TPM_ALG.AES, TPM_ALG.XOR, TPM_ALG.NULL]);
-const SYM_MODES = new Set<number>([TPM_ALG.CFB, TPM_ALG.CTR, TPM_ALG.OFB, TPM_ALG.CBC, TPM_ALG.ECB, TPM_ALG.NULL]);
-const AES_KEY_BITS = new Set([128, 192, 256]);
-export function symDef(allowNull: boolean, allowXor: boolean): Codec<SymDef> {
-  return {
-    read(r) {
-      const algorithm = r.u16();
-      if (!SYM_ALGS.has(algorithm) || (algorithm === TPM_ALG.NULL && !allowNull) || (algorithm === TPM_ALG.XOR && !allowXor)) {
-        throw new TpmError(TPM_RC.SYMMETRIC);
-      }
-      if (algorithm === TPM_ALG.NULL) return { algorithm, keyBits: 0, mode: TPM_ALG.NULL };
-      if (algorithm === TPM_ALG.XOR) return { algorithm, keyBits: TPMI_ALG_HASH.read(r), mode: TPM_ALG.NULL };
-      const keyBits = r.u16();
-      if (!AES_KEY_BITS.has(keyBits)) throw new TpmError(TPM_RC.KEY_SIZE);
-      const mode = r.u16();
-      if (!SYM_MODES.has(mode) || mode === TPM_ALG.NULL) throw new TpmError(TPM_RC.MODE);
-      return { algorithm, keyBits, mode };
-    },
-    write(w, v) {
-      w.u16(v.algorithm);
-      if (v.algorithm === TPM_ALG.NULL) return;
-      w.u16(v.keyBits);
-      if (v.algorithm !== TPM_ALG.XOR) w.u16(v.mode);
-    },
-  };
-}
-export const TPMT_SYM_DEF_NULL = symDef(true, true);
-export const TPMT_SYM_DEF_OBJECT_NULL = symDef(true, false);
-export const TPMT_SYM_DEF_OBJECT = symDef(false, false);
-
 /** TPMT_TK_HASHCHECK. */
 export const TPMT_TK_HASHCHECK = struct({
   tag: restricted<number>(UINT16, (v) => v === TPM_ST.HASHCHECK, TPM_RC.TAG),
