@@ -3,9 +3,10 @@
  * parsing, password / HMAC / policy checks, and the response HMACs. Check order and error codes
  * follow the reference implementation's SessionProcess.c, which libtpms (swtpm) shares.
  */
-import { TPM_RC, TpmError, rcSession } from '../spec/tpm-rc.js';
+import { TPM_RC, TpmError, numberedAs, rcSession } from '../spec/tpm-rc.js';
 import { TPM_ALG, TPM_RH, TPM_RS_PW, TPMA_SESSION, TPM_HT, handleType } from '../spec/constants.js';
 import type { Reader } from '../marshal/reader.js';
+import { TPM2B_AUTH, TPM2B_NONCE } from '../marshal/types.js';
 import type { Writer } from '../marshal/writer.js';
 import type { TpmCore } from '../engine/tpm-core.js';
 import type { SessionState } from '../state/tpm-state.js';
@@ -46,28 +47,24 @@ export function parseAuthArea(r: Reader, core: TpmCore): CommandSession[] {
     const n = sessions.length + 1;
     // One session more than allowed is a size error numbered with that session.
     if (n > MAX_SESSIONS) throw TpmError.session(TPM_RC.SIZE, n);
-    try {
+    sessions.push(numberedAs((rc) => rcSession(rc, n), (): CommandSession => {
       const handle = area.u32();
       const t = handleType(handle);
       if (handle !== TPM_RS_PW && t !== TPM_HT.HMAC_SESSION && t !== TPM_HT.POLICY_SESSION) throw new TpmError(TPM_RC.VALUE);
-      const nonceSize = area.u16();
-      if (nonceSize > 64) throw new TpmError(TPM_RC.SIZE);
-      const nonceCaller = area.bytes(nonceSize);
+      const nonceCaller = TPM2B_NONCE.read(area);
       const attributes = area.u8();
       if (attributes & TPMA_SESSION.reserved) throw new TpmError(TPM_RC.RESERVED_BITS);
-      const hmacSize = area.u16();
-      if (hmacSize > 64) throw new TpmError(TPM_RC.SIZE);
-      const hmac = area.bytes(hmacSize);
+      const hmac = TPM2B_AUTH.read(area);
       const entry: CommandSession = { handle, nonceCaller, attributes, hmac };
       if (handle === TPM_RS_PW) {
         if (attributes & NOT_FOR_PASSWORD) throw new TpmError(TPM_RC.ATTRIBUTES);
-        if (nonceSize !== 0) throw new TpmError(TPM_RC.NONCE);
+        if (nonceCaller.length !== 0) throw new TpmError(TPM_RC.NONCE);
       } else {
         const s = core.sessions.get(handle);
         if (!s) {
           // A session in that slot of the other type is a wrong handle; an empty slot is a reference error.
           if (core.sessions.loadedAtSlot(handle)) throw new TpmError(TPM_RC.HANDLE);
-          throw new TpmError(TPM_RC.REFERENCE_S0 + n - 1);
+          throw new TpmError(TPM_RC.REFERENCE_S0);
         }
         if (sessions.some((o) => o.handle === handle)) throw new TpmError(TPM_RC.HANDLE);
         // Parameter encryption needs a cipher; the reference checks this while parsing.
@@ -76,11 +73,8 @@ export function parseAuthArea(r: Reader, core: TpmCore): CommandSession[] {
         }
         entry.session = s;
       }
-      sessions.push(entry);
-    } catch (e) {
-      if (e instanceof TpmError && e.unnumbered) throw new TpmError(rcSession(e.rc, n));
-      throw e;
-    }
+      return entry;
+    }));
   }
   return sessions;
 }
@@ -107,12 +101,11 @@ function isDaExempt(core: TpmCore, entity: number): boolean {
 function authFailure(core: TpmCore, entity: number, authValueUsed: boolean): number {
   return authValueUsed && !isDaExempt(core, entity) ? TPM_RC.AUTH_FAIL : TPM_RC.BAD_AUTH;
 }
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
 
 /** Whether the session HMAC for `entity` is keyed with its authValue (Part 1 §19.6.5; bound HMAC sessions leave it out). */
 function includesAuth(core: TpmCore, s: SessionState, entity: number): boolean {
   if (s.kind !== 'hmac') return s.isAuthValueNeeded === true;
-  return s.boundEntity === undefined || !sameBytes(s.boundEntity, boundEntityValue(core, s.authHash, entity));
+  return s.boundEntity === undefined || !timingSafeEqual(s.boundEntity, boundEntityValue(core, s.authHash, entity));
 }
 
 function hmacKey(core: TpmCore, cs: CommandSession): Uint8Array {
@@ -133,7 +126,7 @@ function checkPolicy(core: TpmCore, s: SessionState, entity: number, cmd: AuthCh
   // No authPolicy: policy authorization is not available for the entity (unnumbered, format zero).
   if (policy.length === 0) throw new TpmError(TPM_RC.AUTH_UNAVAILABLE);
   if (s.pcrCounter !== undefined && s.pcrCounter !== cmd.pcrUpdateCounter) throw new TpmError(TPM_RC.PCR_CHANGED);
-  if (!sameBytes(policy, s.policyDigest)) throw err(TPM_RC.POLICY_FAIL);
+  if (!timingSafeEqual(policy, s.policyDigest)) throw err(TPM_RC.POLICY_FAIL);
   if (s.commandCode !== undefined && s.commandCode !== cmd.commandCode) throw err(TPM_RC.POLICY_CC);
 }
 

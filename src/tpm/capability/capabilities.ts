@@ -4,7 +4,7 @@
  * moreData = YES iff an entry was left out).
  */
 import { TPM_ALG, TPM_CAP, TPM_HT, TPM_RH, handleType } from '../spec/constants.js';
-import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
+import { TPM_RC, TpmError, numberedAs, rcParameter } from '../spec/tpm-rc.js';
 import { HASH_ALGS } from '../spec/hash-algs.js';
 import type { CommandContext } from '../engine/command-def.js';
 import type { TaggedHash } from '../marshal/types.js';
@@ -81,12 +81,7 @@ export function getCapability<C extends Capability>(ctx: CommandContext, capabil
   capabilityData: CapabilityData;
 } {
   const source = SOURCES[capability] as CapabilitySource<CapabilityItems[C]>;
-  let entries: CapabilityItems[C][];
-  try {
-    entries = source.from(ctx, property);
-  } catch (e) {
-    throw e instanceof TpmError && e.unnumbered ? TpmError.parameter(e.rc, 2) : e;
-  }
+  const entries = numberedAs((rc) => rcParameter(rc, 2), () => source.from(ctx, property));
   const max = Math.min(count, CAPABILITY_LISTS[capability].max);
   const page = source.page ? source.page(entries, count) : { moreData: entries.length > max, data: entries.slice(0, max) };
   return { moreData: page.moreData, capabilityData: { capability, data: page.data } as CapabilityData };

@@ -34,8 +34,6 @@ export interface CommandContext {
   readonly locality: number;
   readonly client: number;
   readonly commandCode: number;
-  /** Session handles of the authorization area, in order (TPM_RS_PW included). */
-  readonly sessionHandles: readonly number[];
 }
 
 export interface CommandDef<F extends Fields = Fields, R = unknown> {

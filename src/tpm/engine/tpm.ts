@@ -3,7 +3,7 @@
  * Pure: no sockets, files or clocks of its own (the host supplies time and persistence).
  */
 import { TPM_CC, ccName } from '../spec/tpm-cc.js';
-import { TPM_RC, TpmError, rcHandle, rcParameter } from '../spec/tpm-rc.js';
+import { TPM_RC, TpmError, numberedAs, rcHandle, rcParameter } from '../spec/tpm-rc.js';
 import { TPM_ST, TPM_RH } from '../spec/constants.js';
 import { LIMITS } from '../spec/limits.js';
 import { Reader } from '../marshal/reader.js';
@@ -113,24 +113,15 @@ export class Tpm {
 
   private dispatch(def: AnyCommand, tag: number, r: Reader, locality: number, client: number): Uint8Array {
     const core = this.core;
-    const handles = def.handles.map((spec, i) => {
-      try {
-        const h = r.u32();
-        if (!(HANDLE_KINDS[spec.kind](h) || (spec.allowNull && h === TPM_RH.NULL))) throw new TpmError(TPM_RC.VALUE);
-        return h;
-      } catch (e) {
-        throw e instanceof TpmError && e.unnumbered ? new TpmError(rcHandle(e.rc, i + 1)) : e;
-      }
-    });
-    handles.forEach((h, i) => {
-      try {
-        core.requirePresent(h);
-        if (!core.hierarchyEnabled(h)) throw new TpmError(TPM_RC.HIERARCHY);
-      } catch (e) {
-        if (e instanceof TpmError && e.rc === TPM_RC.REFERENCE_H0) throw new TpmError(TPM_RC.REFERENCE_H0 + i);
-        throw e instanceof TpmError && e.unnumbered ? new TpmError(rcHandle(e.rc, i + 1)) : e;
-      }
-    });
+    const handles = def.handles.map((spec, i) => numberedAs((rc) => rcHandle(rc, i + 1), () => {
+      const h = r.u32();
+      if (!(HANDLE_KINDS[spec.kind](h) || (spec.allowNull && h === TPM_RH.NULL))) throw new TpmError(TPM_RC.VALUE);
+      return h;
+    }));
+    handles.forEach((h, i) => numberedAs((rc) => rcHandle(rc, i + 1), () => {
+      core.requirePresent(h);
+      if (!core.hierarchyEnabled(h)) throw new TpmError(TPM_RC.HIERARCHY);
+    }));
     const authHandles = handles.filter((_, i) => def.handles[i]!.auth !== undefined);
     let sessions: CommandSession[] = [];
     if (tag === TPM_ST.SESSIONS && def.noSessions) throw new TpmError(TPM_RC.AUTH_CONTEXT);
@@ -145,30 +136,25 @@ export class Tpm {
     });
     const params: Record<string, unknown> = {};
     Object.entries(def.params.fields).forEach(([name, codec], i) => {
-      try {
-        params[name] = codec.read(r);
-      } catch (e) {
-        throw e instanceof TpmError && e.unnumbered ? new TpmError(rcParameter(e.rc, i + 1)) : e;
-      }
+      params[name] = numberedAs((rc) => rcParameter(rc, i + 1), () => codec.read(r));
     });
     if (r.remaining !== 0) throw new TpmError(TPM_RC.SIZE);
 
-    const ctx: CommandContext = {
-      core, locality, client, commandCode: def.code, sessionHandles: sessions.map((s) => s.handle),
-    };
+    const ctx: CommandContext = { core, locality, client, commandCode: def.code };
     const result = def.handler(ctx, handles, params);
 
-    const body = new Writer(256);
-    def.response.write(body, result);
-    const responseParameters = body.finish();
-    const w = new Writer(responseParameters.length + 64);
+    // Header, then parameters written in place; with sessions, parameterSize is patched after them.
+    const w = new Writer(512);
     w.u16(tag).u32(0).u32(TPM_RC.SUCCESS);
     if (def.responseHandle) w.u32(def.responseHandle(result));
     if (tag === TPM_ST.SESSIONS) {
-      w.u32(responseParameters.length).bytes(responseParameters);
-      writeResponseAuth(core, w, sessions, def.code, responseParameters);
+      const sizeAt = w.length;
+      w.u32(0);
+      def.response.write(w, result);
+      w.patchU32(sizeAt, w.length - sizeAt - 4);
+      writeResponseAuth(core, w, sessions, def.code, w.since(sizeAt + 4));
     } else {
-      w.bytes(responseParameters);
+      def.response.write(w, result);
     }
     w.patchU32(2, w.length);
     return w.finish();

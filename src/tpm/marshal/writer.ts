@@ -57,6 +57,10 @@ export class Writer {
   patchU16(at: number, v: number): void {
     this.view.setUint16(at, v);
   }
+  /** The bytes written since `from`, as a view; later writes do not change what it shows. */
+  since(from: number): Uint8Array {
+    return this.buf.subarray(from, this.len);
+  }
   finish(): Uint8Array {
     return this.buf.slice(0, this.len);
   }

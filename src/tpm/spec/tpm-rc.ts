@@ -105,13 +105,18 @@ export function rcParameter(rc: number, n: number): number {
   return isFormatOne(rc) && n >= 1 && n <= 15 ? rc | RC_P | (n << RC_N_SHIFT) : rc;
 }
 
-/** rc for the n-th (1-based) handle, e.g. TPM_RC_HANDLE + TPM_RC_1. */
+/**
+ * rc for the n-th (1-based) handle, e.g. TPM_RC_HANDLE + TPM_RC_1; the warning
+ * TPM_RC_REFERENCE_H0 counts from 0 (TPM_RC_REFERENCE_H0 + n - 1).
+ */
 export function rcHandle(rc: number, n: number): number {
+  if (rc === TPM_RC.REFERENCE_H0) return rc + n - 1;
   return isFormatOne(rc) && n >= 1 && n <= 7 ? rc | (n << RC_N_SHIFT) : rc;
 }
 
-/** rc for the n-th (1-based) session, e.g. TPM_RC_AUTH_FAIL + TPM_RC_S + TPM_RC_1. */
+/** rc for the n-th (1-based) session, e.g. TPM_RC_AUTH_FAIL + TPM_RC_S + TPM_RC_1; REFERENCE_S0 as REFERENCE_H0. */
 export function rcSession(rc: number, n: number): number {
+  if (rc === TPM_RC.REFERENCE_S0) return rc + n - 1;
   return isFormatOne(rc) && n >= 1 && n <= 7 ? rc | RC_S | (n << RC_N_SHIFT) : rc;
 }
 
@@ -137,6 +142,7 @@ export class TpmError extends Error {
   }
   /** True if the code is format-one and has no handle/parameter/session number yet. */
   get unnumbered(): boolean {
+    if (this.rc === TPM_RC.REFERENCE_H0 || this.rc === TPM_RC.REFERENCE_S0) return true;
     return isFormatOne(this.rc) && (this.rc & 0xf00) === 0 && (this.rc & RC_P) === 0;
   }
   static parameter(rc: number, n: number, message?: string): TpmError {
@@ -147,5 +153,18 @@ export class TpmError extends Error {
   }
   static session(rc: number, n: number, message?: string): TpmError {
     return new TpmError(rcSession(rc, n), message);
+  }
+}
+
+/**
+ * Runs `f`; an unnumbered TpmError out of it gets the handle, parameter or session number that
+ * `numbered` gives (e.g. `(rc) => rcParameter(rc, 2)`), so codecs and checks need not know where
+ * their value sits in the command.
+ */
+export function numberedAs<T>(numbered: (rc: number) => number, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw e instanceof TpmError && e.unnumbered ? new TpmError(numbered(e.rc)) : e;
   }
 }
