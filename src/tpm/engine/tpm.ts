@@ -66,7 +66,6 @@ export class Tpm {
 
   /** _TPM_Init while powered (mssim RESET, swtpm CMD_INIT). */
   init(): void {
-    this.core.sequences.clear();
     this.core = new TpmCore(this.core.persistent, powerOnVolatile(), this.host);
   }
 

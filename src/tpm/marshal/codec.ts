@@ -13,7 +13,6 @@ export const UINT8: Codec<number> = { read: (r) => r.u8(), write: (w, v) => void
 export const UINT16: Codec<number> = { read: (r) => r.u16(), write: (w, v) => void w.u16(v) };
 export const UINT32: Codec<number> = { read: (r) => r.u32(), write: (w, v) => void w.u32(v) };
 export const UINT64: Codec<bigint> = { read: (r) => r.u64(), write: (w, v) => void w.u64(v) };
-export const INT32: Codec<number> = { read: (r) => r.u32() | 0, write: (w, v) => void w.u32(v >>> 0) };
 
 /** A fixed-width value restricted to a set (TPMI_* types); anything else is `rc`. */
 export function restricted<T extends number>(base: Codec<number>, allowed: (v: number) => boolean, rc: number): Codec<T> {
@@ -41,38 +40,6 @@ export function sized(max: number): Codec<Uint8Array> {
   };
 }
 const TPM2B_SIZE_RC = TPM_RC.SIZE;
-
-/** A TPM2B that wraps a structure (TPM2B_PUBLIC, TPM2B_SENSITIVE_CREATE, ...): size must match the content. */
-export function sizedStruct<T>(inner: Codec<T>, allowEmpty = false): Codec<T | undefined> {
-  return {
-    read(r) {
-      const n = r.u16();
-      if (n === 0) {
-        if (allowEmpty) return undefined;
-        throw new TpmError(TPM_RC.SIZE);
-      }
-      const sub = r.sub(n);
-      const v = inner.read(sub);
-      if (sub.remaining !== 0) throw new TpmError(TPM_RC.SIZE);
-      return v;
-    },
-    write(w, v) {
-      if (v === undefined) {
-        w.u16(0);
-        return;
-      }
-      const at = w.length;
-      w.u16(0);
-      inner.write(w, v);
-      w.patchU16(at, w.length - at - 2);
-    },
-  };
-}
-
-/** Fixed-size byte array. */
-export function fixedBytes(n: number): Codec<Uint8Array> {
-  return { read: (r) => r.bytes(n), write: (w, v) => void w.bytes(v) };
-}
 
 export type Fields = Record<string, Codec<unknown>>;
 export type StructOf<F extends Fields> = { [K in keyof F]: Infer<F[K]> };
@@ -114,28 +81,6 @@ export function list<T>(item: Codec<T>, max: number): Codec<T[]> {
   };
 }
 
-/**
- * A tagged union (TPMT_* with a TPMU_* member): the selector chooses the member codec.
- * A selector without a member entry is read as `undefined` details (e.g. TPM_ALG_NULL).
- */
-export function union<S extends number, D>(
-  selector: Codec<S>,
-  members: Partial<Record<number, Codec<D>>>,
-): Codec<{ selector: S; details: D | undefined }> {
-  return {
-    read(r) {
-      const s = selector.read(r);
-      const m = members[s];
-      return { selector: s, details: m ? m.read(r) : undefined };
-    },
-    write(w, v) {
-      selector.write(w, v.selector);
-      const m = members[v.selector];
-      if (m && v.details !== undefined) m.write(w, v.details);
-    },
-  };
-}
-
 /** Marshal a value on its own. */
 export function encode<T>(c: Codec<T>, v: T): Uint8Array {
   const w = new Writer(64);
@@ -151,4 +96,3 @@ export function decode<T>(c: Codec<T>, buf: Uint8Array): T {
   return v;
 }
 
-export const EMPTY = new Uint8Array(0);

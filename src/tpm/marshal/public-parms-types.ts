@@ -140,10 +140,6 @@ export const TPMU_PUBLIC_PARMS = {
 } as const;
 
 export type PublicType = keyof typeof TPMU_PUBLIC_PARMS;
-export type RsaParms = Infer<typeof TPMS_RSA_PARMS>;
-export type EccParms = Infer<typeof TPMS_ECC_PARMS>;
-export type KeyedHashParms = Infer<typeof TPMS_KEYEDHASH_PARMS>;
-export type SymCipherParms = Infer<typeof TPMS_SYMCIPHER_PARMS>;
 
 /** TPMT_PUBLIC_PARMS as a value: the object type and its parameters. */
 export type PublicParms = { [T in PublicType]: { type: T; parameters: Infer<(typeof TPMU_PUBLIC_PARMS)[T]> } }[PublicType];

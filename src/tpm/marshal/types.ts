@@ -3,20 +3,18 @@ import { TPM_ALG, TPM_RH, TPM_ST, TPM_SE, TPM_SU, handleType, TPM_HT } from '../
 import { hashInfo, isHashAlg, MAX_DIGEST_SIZE } from '../spec/hash-algs.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import {
-  type Codec, UINT8, UINT16, UINT32, UINT64, restricted, sized, struct, list, fixedBytes,
+  type Codec, UINT8, UINT16, UINT32, UINT64, restricted, sized, struct, list,
 } from './codec.js';
 import { LIMITS } from '../spec/limits.js';
 
 export const TPM2B_DIGEST = sized(MAX_DIGEST_SIZE);
 export const TPM2B_NONCE = TPM2B_DIGEST;
 export const TPM2B_AUTH = TPM2B_DIGEST;
-export const TPM2B_DATA = sized(MAX_DIGEST_SIZE + 2);
 export const TPM2B_MAX_BUFFER = sized(LIMITS.MAX_DIGEST_BUFFER);
 export const TPM2B_EVENT = sized(LIMITS.MAX_EVENT_DATA);
 export const TPM2B_SENSITIVE_DATA = sized(LIMITS.MAX_SYM_DATA);
 export const TPM2B_ENCRYPTED_SECRET = sized(LIMITS.MAX_ENCRYPTED_SECRET);
 export const TPM2B_CONTEXT_DATA = sized(LIMITS.MAX_CONTEXT_SIZE);
-export const TPM2B_TIMEOUT = sized(8);
 
 export const TPMI_YES_NO = restricted<number>(UINT8, (v) => v <= 1, TPM_RC.VALUE);
 
@@ -103,5 +101,3 @@ export const TPMS_CONTEXT = struct({
 });
 
 export const HANDLE = UINT32;
-export const BYTE = UINT8;
-export { UINT8, UINT16, UINT32, UINT64, fixedBytes };

@@ -2,7 +2,7 @@
  * Hash and event sequence objects (Part 3 §17): transient objects that live only in this process.
  * They are flushed with their client, so they never need to be part of the saved volatile state.
  */
-import { HR, TPM_GENERATED_VALUE } from '../spec/constants.js';
+import { HR, TPM_ALG, TPM_GENERATED_VALUE } from '../spec/constants.js';
 import { LIMITS } from '../spec/limits.js';
 import { HASH_ALGS } from '../spec/hash-algs.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
@@ -23,8 +23,6 @@ export interface SequenceObject {
   ticketSafe: boolean;
   client: number;
 }
-
-const TPM_ALG_NULL = 0x0010;
 
 /**
  * TicketIsSafe(): a block may get a hash-check ticket only if it is at least as long as
@@ -59,7 +57,7 @@ export class SequenceTable {
     const obj: SequenceObject = {
       handle,
       kind: hashAlg === undefined ? 'event' : 'hash',
-      hashAlg: hashAlg ?? TPM_ALG_NULL,
+      hashAlg: hashAlg ?? TPM_ALG.NULL,
       authValue: authValue.slice(),
       hashers: algs.map((a) => ({ hashAlg: a, hasher: createHasher(a) })),
       firstBlock: false,

@@ -154,4 +154,3 @@ export const TPMA_ALGORITHM = {
 export const TPM_GENERATED_VALUE = 0xff544347;
 
 export const TPM_YES = 1;
-export const TPM_NO = 0;
