@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { findFreePortPair, LOOPBACK } from './ports.js';
-import { spawnServing, stopChild, type ExitStatus, type ManagedChild } from './processes.js';
+import { spawnServing, stopChild, type ServerProcess } from './processes.js';
 import { makeTempDir, removeDir } from './state-dirs.js';
 
 /** Compiled CLI entry point (this file is dist/test/helpers/mrtpm.js). */
@@ -19,17 +19,8 @@ export interface MrtpmOptions {
   extraArgs?: string[];
 }
 
-export interface MrtpmServer {
+export interface MrtpmServer extends ServerProcess {
   readonly protocol: MrtpmProtocol;
-  /** TPM/data port; the platform/control port is port + 1. */
-  readonly port: number;
-  readonly ctrlPort: number;
-  readonly stateDir: string;
-  readonly child: ManagedChild;
-  /** TPM2TOOLS_TCTI value for this server. */
-  readonly tcti: string;
-  /** Stops the server (SIGTERM by default) and removes its state dir if this helper created it. */
-  stop(signal?: NodeJS.Signals): Promise<ExitStatus>;
 }
 
 export function assertMrtpmBuilt(): void {

@@ -128,3 +128,16 @@ export async function spawnServing(name: string, command: string, args: string[]
   }
   return child;
 }
+
+/** A TPM server process a test started (mrtpm or swtpm): where it listens and how to stop it. */
+export interface ServerProcess {
+  /** TPM/data port; the platform/control port is ctrlPort. */
+  readonly port: number;
+  readonly ctrlPort: number;
+  readonly stateDir: string;
+  readonly child: ManagedChild;
+  /** TPM2TOOLS_TCTI value for this server. */
+  readonly tcti: string;
+  /** Stops the server (SIGTERM by default) and removes its state dir if the helper created it. */
+  stop(signal?: NodeJS.Signals): Promise<ExitStatus>;
+}

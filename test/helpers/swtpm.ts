@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { findFreePortPair, LOOPBACK } from './ports.js';
-import { spawnServing, stopChild, type ExitStatus, type ManagedChild } from './processes.js';
+import { spawnServing, stopChild, type ServerProcess } from './processes.js';
 import { makeTempDir, removeDir } from './state-dirs.js';
 
 const run = promisify(execFile);
@@ -13,16 +13,8 @@ export interface SwtpmOptions {
   flags?: string;
 }
 
-export interface SwtpmServer {
-  readonly port: number;
-  readonly ctrlPort: number;
-  readonly stateDir: string;
-  readonly child: ManagedChild;
-  /** TPM2TOOLS_TCTI value for this server (tcti-mssim cannot talk to swtpm). */
-  readonly tcti: string;
-  /** Stops swtpm and removes its state dir. */
-  stop(signal?: NodeJS.Signals): Promise<ExitStatus>;
-}
+/** A running swtpm (tcti-mssim cannot talk to it: its TCTI is swtpm:). */
+export type SwtpmServer = ServerProcess;
 
 /** Manufactures a TPM 2 state in `stateDir` with only `pcrBanks` active. */
 export async function swtpmSetup(stateDir: string, pcrBanks: string[]): Promise<void> {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Tpm } from '../../../src/tpm/engine/tpm.js';
 import { manufacture } from '../../../src/tpm/state/initial-state.js';
 import type { PersistentState } from '../../../src/tpm/state/tpm-state.js';
+import { command, rcOf, tpm2b, u8, u16, u32 } from './tpm-wire.js';
 
 export const CC = {
   Startup: 0x144, Shutdown: 0x145, SelfTest: 0x143, IncrementalSelfTest: 0x142, StirRandom: 0x146,
@@ -15,18 +16,11 @@ export const CAP = {
 } as const;
 
 export const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-export const u8 = (v: number): Buffer => Buffer.of(v);
-export const u16 = (v: number): Buffer => { const b = Buffer.alloc(2); b.writeUInt16BE(v); return b; };
-export const u32 = (v: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32BE(v >>> 0); return b; };
-export const tpm2b = (b: Uint8Array): Buffer => Buffer.concat([u16(b.length), b]);
+export { u8, u16, u32, tpm2b, rcOf };
 
 /** A TPM_ST_NO_SESSIONS command with the size filled in. */
-export function cmd(cc: number, ...parts: Uint8Array[]): Buffer {
-  const body = Buffer.concat(parts);
-  return Buffer.concat([u16(0x8001), u32(10 + body.length), u32(cc), body]);
-}
+export const cmd = (cc: number, ...parts: Uint8Array[]): Buffer => command(cc, [], parts);
 
-export const rcOf = (response: Uint8Array): number => Buffer.from(response).readUInt32BE(6);
 
 /** A TPM after Startup(CLEAR), with a controllable clock and helpers that run raw commands. */
 export class TestTpm {

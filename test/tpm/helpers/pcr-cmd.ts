@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { Tpm } from '../../../src/tpm/engine/tpm.js';
 import { manufacture } from '../../../src/tpm/state/initial-state.js';
 import type { PcrObserver } from '../../../src/tpm/pcr/pcr-banks.js';
+import { command, pwAuth, rcOf, tpm2b, u8, u16, u32 } from './tpm-wire.js';
 
 export const ALG = { sha1: 0x0004, sha256: 0x000b, sha384: 0x000c, sha512: 0x000d, null: 0x0010, sm3: 0x0012 } as const;
 export type Bank = 'sha1' | 'sha256' | 'sha384' | 'sha512';
@@ -21,21 +22,13 @@ export const CC = {
 export const RH = { OWNER: 0x40000001, NULL: 0x40000007, PW: 0x40000009, ENDORSEMENT: 0x4000000b, PLATFORM: 0x4000000c } as const;
 export const ST_HASHCHECK = 0x8024;
 
-export const u8 = (v: number): Buffer => Buffer.from([v & 0xff]);
-export const u16 = (v: number): Buffer => { const b = Buffer.alloc(2); b.writeUInt16BE(v); return b; };
-export const u32 = (v: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32BE(v >>> 0); return b; };
-export const tpm2b = (d: Uint8Array): Buffer => Buffer.concat([u16(d.length), d]);
+export { u8, u16, u32, tpm2b, rcOf };
 
 /** TPMS_AUTH_COMMAND of the password session. */
-export const pw = (password: Uint8Array = Buffer.alloc(0)): Buffer =>
-  Buffer.concat([u32(RH.PW), u16(0), u8(1), tpm2b(password)]);
+export const pw = (password?: Uint8Array): Buffer => pwAuth(password);
 
 /** A command: header, handles, optional authorization area, parameters. */
-export function cmd(code: number, handles: number[], params: Buffer[], auths?: Buffer[]): Buffer {
-  const area = auths ? Buffer.concat(auths) : undefined;
-  const body = Buffer.concat([...handles.map(u32), ...(area ? [u32(area.length), area] : []), ...params]);
-  return Buffer.concat([u16(area ? 0x8002 : 0x8001), u32(10 + body.length), u32(code), body]);
-}
+export const cmd = command;
 
 export type Selection = [alg: number, select: number[]];
 export const selection = (list: Selection[]): Buffer =>
@@ -67,7 +60,6 @@ export const commands = {
   flush: (handle: number): Buffer => cmd(CC.FlushContext, [], [u32(handle)]),
 };
 
-export const rcOf = (r: Uint8Array): number => Buffer.from(r).readUInt32BE(6);
 
 /** A cursor over a successful response's parameters (past the handle and parameterSize when present). */
 export class Params {

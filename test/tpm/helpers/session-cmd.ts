@@ -6,6 +6,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { Tpm } from '../../../src/tpm/engine/tpm.js';
 import { manufacture } from '../../../src/tpm/state/initial-state.js';
+import { command, pwAuth, tpm2b, u8, u16, u32, u64 } from './tpm-wire.js';
 
 export const CC = {
   Startup: 0x144,
@@ -34,11 +35,7 @@ const nodeHash = (alg: number): string => {
   return n;
 };
 
-export const u8 = (v: number): Buffer => Buffer.from([v & 0xff]);
-export const u16 = (v: number): Buffer => { const b = Buffer.alloc(2); b.writeUInt16BE(v); return b; };
-export const u32 = (v: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32BE(v >>> 0); return b; };
-export const u64 = (v: bigint): Buffer => { const b = Buffer.alloc(8); b.writeBigUInt64BE(v); return b; };
-export const tpm2b = (data: Uint8Array): Buffer => Buffer.concat([u16(data.length), Buffer.from(data)]);
+export { u8, u16, u32, u64, tpm2b, command, pwAuth };
 
 export const sha = (alg: number, ...parts: Uint8Array[]): Buffer => {
   const h = createHash(nodeHash(alg));
@@ -63,14 +60,7 @@ export function kdfa(alg: number, key: Uint8Array, label: string, u: Uint8Array,
 }
 
 /** A command: header + handles + [auth area] + parameters. */
-export function command(cc: number, handles: number[], params: Buffer[], auths?: Buffer[]): Buffer {
-  const auth = auths ? Buffer.concat(auths) : undefined;
-  const body = Buffer.concat([...handles.map(u32), ...(auth ? [u32(auth.length), auth] : []), ...params]);
-  return Buffer.concat([u16(auth ? 0x8002 : 0x8001), u32(10 + body.length), u32(cc), body]);
-}
 
-export const pwAuth = (password: Buffer = Buffer.alloc(0), attributes = ATTR.continueSession): Buffer =>
-  Buffer.concat([u32(RH.PW), u16(0), u8(attributes), tpm2b(password)]);
 
 /** TPML_PCR_SELECTION with one bank and 3-octet bitmap. */
 export function pcrSelection(banks: { alg: number; pcrs: number[] }[]): Buffer {
