@@ -9,6 +9,7 @@ import { createLogger } from '../../src/server/logger.js';
 import { MssimServer } from '../../src/server/mssim-server.js';
 import { SwtpmServer } from '../../src/server/swtpm-server.js';
 import { FakeDevice } from './fake-device.js';
+import { requireInteropTools } from '../helpers/interop-prereqs.js';
 
 const run = promisify(execFile);
 /** TPM2_Startup success: 80 01 | 0000000a | TPM_RC_SUCCESS */
@@ -25,13 +26,7 @@ describe('server transports against tpm2_startup', function () {
   this.timeout(20_000);
 
   before(async function () {
-    try {
-      await run('tpm2_startup', ['--version']);
-    } catch (e) {
-      // Interop must not silently vanish in CI; elsewhere a missing tpm2-tools is reported as pending.
-      if (process.env.CI === 'true') throw e;
-      this.skip();
-    }
+    await requireInteropTools(this);
   });
 
   it('mssim: tcti-mssim powers on, turns NV on and sends Startup', async () => {
