@@ -33,6 +33,8 @@ export class Tpm {
   private core: TpmCore;
   private powered: boolean;
   private crtm: CrtmSequence | undefined;
+  /** The response buffer, reused by every command (execute is synchronous); finish() copies out. */
+  private readonly out = new Writer(1024);
 
   constructor(persistent: PersistentState, volatile: VolatileState | undefined, private readonly host: CoreHost) {
     this.powered = volatile !== undefined;
@@ -134,7 +136,7 @@ export class Tpm {
       pcrUpdateCounter: core.volatile.pcrUpdateCounter,
     });
     const params: Record<string, unknown> = {};
-    Object.entries(def.params.fields).forEach(([name, codec], i) => {
+    def.params.entries.forEach(([name, codec], i) => {
       params[name] = numberedAs((rc) => rcParameter(rc, i + 1), () => codec.read(r));
     });
     if (r.remaining !== 0) throw new TpmError(TPM_RC.SIZE);
@@ -143,7 +145,7 @@ export class Tpm {
     const result = def.handler(ctx, handles, params);
 
     // Header, then parameters written in place; with sessions, parameterSize is patched after them.
-    const w = new Writer(512);
+    const w = this.out.reset();
     w.u16(tag).u32(0).u32(TPM_RC.SUCCESS);
     if (def.responseHandle) w.u32(def.responseHandle(result));
     if (tag === TPM_ST.SESSIONS) {

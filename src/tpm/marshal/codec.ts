@@ -46,6 +46,8 @@ export type StructOf<F extends Fields> = { [K in keyof F]: Infer<F[K]> };
 
 export interface StructCodec<F extends Fields> extends Codec<StructOf<F>> {
   readonly fields: F;
+  /** The fields in declaration order (what the dispatcher numbers parameters by). */
+  readonly entries: readonly (readonly [string, Codec<unknown>])[];
 }
 
 /** A structure: fields in declaration order. */
@@ -53,6 +55,7 @@ export function struct<F extends Fields>(fields: F): StructCodec<F> {
   const entries = Object.entries(fields);
   return {
     fields,
+    entries,
     read(r) {
       const out: Record<string, unknown> = {};
       for (const [k, c] of entries) out[k] = c.read(r);

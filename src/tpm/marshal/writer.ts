@@ -13,6 +13,12 @@ export class Writer {
     return this.len;
   }
 
+  /** Start over, keeping the buffer (a Writer reused per command spares an allocation). */
+  reset(): this {
+    this.len = 0;
+    return this;
+  }
+
   private grow(n: number): number {
     if (this.len + n > this.buf.length) {
       const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
