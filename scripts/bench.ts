@@ -6,7 +6,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { startMrtpm, type MrtpmServer } from '../test/helpers/mrtpm.js';
-import { stopAllChildren } from '../test/helpers/processes.js';
+import { spawnServing, stopAllChildren, stopChild } from '../test/helpers/processes.js';
+import { findFreePort } from '../test/helpers/ports.js';
+import { fileURLToPath } from 'node:url';
 import { SwtpmDataClient } from '../test/helpers/raw-client.js';
 import { makeTempDir, removeDir } from '../test/helpers/state-dirs.js';
 import { startSwtpm } from '../test/helpers/swtpm.js';
@@ -95,6 +97,30 @@ async function coldStartMs(): Promise<number[]> {
   return times;
 }
 
+const FLOOR_SERVER = fileURLToPath(new URL('./node-floor-server.js', import.meta.url));
+
+/**
+ * Round trips per second of a Node.js server that does no TPM work, and of swtpm answering
+ * GetRandom(32), through the same client: the ratio mrtpm could reach if its engine cost nothing.
+ */
+async function nodeFloor(swtpmPort: number): Promise<{ floor: number; swtpm: number; ratio: number }> {
+  const port = await findFreePort();
+  const child = await spawnServing('node floor server', process.execPath, [FLOOR_SERVER, String(port)], [port]);
+  const floorClient = await SwtpmDataClient.connect(port);
+  const swtpmClient = await SwtpmDataClient.connect(swtpmPort);
+  const roundTrip: Op = async (c) => void (await c.transmit(randomCommand));
+  try {
+    for (const c of [floorClient, swtpmClient]) await opsPerSecond(c, roundTrip, WARMUP_MS);
+    const floor = await opsPerSecond(floorClient, roundTrip, SECONDS * 1000);
+    const swtpm = await opsPerSecond(swtpmClient, roundTrip, SECONDS * 1000);
+    return { floor, swtpm, ratio: floor / swtpm };
+  } finally {
+    floorClient.close();
+    swtpmClient.close();
+    await stopChild(child);
+  }
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -128,6 +154,7 @@ async function main(): Promise<void> {
     rows.push(row);
   }
   for (const { client } of targets) client.close();
+  const floor = await nodeFloor(swtpm.port);
   await Promise.all([mrtpm.stop(), swtpm.stop()]);
 
   const cold = await coldStartMs();
@@ -136,6 +163,7 @@ async function main(): Promise<void> {
     node: process.version,
     secondsPerTarget: SECONDS,
     throughput: rows,
+    nodeFloor: floor,
     coldStartMs: { median: median(cold), runs: cold },
     idleRss,
   };
@@ -144,6 +172,7 @@ async function main(): Promise<void> {
   console.log('| operation | mrtpm ops/s | swtpm ops/s | mrtpm/swtpm |');
   console.log('| --- | ---: | ---: | ---: |');
   for (const row of rows) console.log(`| ${row.operation} | ${fmt(row.mrtpm)} | ${fmt(row.swtpm)} | ${row.ratio.toFixed(2)} |`);
+  console.log(`| (Node.js floor: a server doing no TPM work vs swtpm GetRandom) | ${fmt(floor.floor)} | ${fmt(floor.swtpm)} | ${floor.ratio.toFixed(2)} |`);
   console.log('');
   console.log('| metric | value |');
   console.log('| --- | ---: |');
