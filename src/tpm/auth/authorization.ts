@@ -115,7 +115,8 @@ function hmacKey(core: TpmCore, cs: CommandSession): Uint8Array {
 
 export interface AuthCheck {
   commandCode: number;
-  names: Uint8Array[];
+  /** The command's handles; their Names enter cpHash, computed only if an HMAC or policy session needs them. */
+  handles: number[];
   parameters: Uint8Array;
   pcrUpdateCounter: number;
 }
@@ -138,7 +139,7 @@ export function checkAuthorizations(core: TpmCore, sessions: CommandSession[], a
   const cpHashes = new Map<number, Uint8Array>();
   const cpHashFor = (alg: number): Uint8Array => {
     let h = cpHashes.get(alg);
-    if (!h) cpHashes.set(alg, (h = cpHash(alg, cmd.commandCode, cmd.names, cmd.parameters)));
+    if (!h) cpHashes.set(alg, (h = cpHash(alg, cmd.commandCode, cmd.handles.map((x) => core.name(x)), cmd.parameters)));
     return h;
   };
   sessions.forEach((cs, i) => {

@@ -44,7 +44,7 @@ const POLICY_ASSERTION_FIELDS = ['pcrCounter', 'isAuthValueNeeded', 'isPasswordN
 export function stripTrailingZeros(b: Uint8Array): Uint8Array {
   let n = b.length;
   while (n > 0 && b[n - 1] === 0) n--;
-  return b.subarray(0, n);
+  return n === b.length ? b : b.subarray(0, n);
 }
 
 /** The binding value of an entity: its Name and current authValue folded into one digest. */

@@ -107,9 +107,7 @@ export class TpmCore {
    */
   name(handle: number): Uint8Array {
     if (this.sequences.get(handle)) return new Uint8Array(0);
-    const n = new Uint8Array(4);
-    new DataView(n.buffer).setUint32(0, handle);
-    return n;
+    return Uint8Array.of(handle >>> 24, (handle >>> 16) & 0xff, (handle >>> 8) & 0xff, handle & 0xff);
   }
 
   /**

@@ -131,7 +131,7 @@ export class Tpm {
     const parameterBytes = r.buf.subarray(r.position);
     checkAuthorizations(core, sessions, authHandles, {
       commandCode: def.code,
-      names: handles.map((h) => core.name(h)),
+      handles,
       parameters: parameterBytes,
       pcrUpdateCounter: core.volatile.pcrUpdateCounter,
     });
