@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readIfExists } from './durable-file.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 
@@ -36,6 +37,8 @@ export class StateDirInUseError extends Error {
 
 /** The lock lives inside the directory it guards, so nothing is left beside it. */
 const LOCK_NAME = '.lock';
+/** The holder's PID, so that a lock whose holder was SIGKILLed is taken over at once, not after `stale` ms. */
+const OWNER_NAME = '.lock.owner';
 const DEFAULT_STALE_MS = 10_000;
 const DEFAULT_WAIT_MS = 5_000;
 const RETRY_MS = 10;
@@ -43,6 +46,29 @@ const RETRY_MS = 10;
 const sleepSync = (ms: number): void => {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 };
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes a lock whose recorded holder no longer runs (killed by an uncatchable signal). The
+ * owner file is checked again just before removal, so a lock re-taken meanwhile is left alone.
+ */
+function takeOverFromDeadHolder(lockPath: string, ownerPath: string): boolean {
+  const owner = readIfExists(ownerPath)?.toString('utf8');
+  const pid = Number(owner);
+  if (!owner || !Number.isInteger(pid) || pid === process.pid || isAlive(pid)) return false;
+  if (readIfExists(ownerPath)?.toString('utf8') !== owner) return false;
+  rmSync(ownerPath, { force: true });
+  rmSync(lockPath, { recursive: true, force: true });
+  return true;
+}
 
 /**
  * Opens (creating with mode 0700 if missing) a state directory and takes its exclusive lock, so
@@ -60,13 +86,16 @@ export function openStateDir(dir: string, options: StateDirOptions = {}): StateD
     stale: options.staleMs ?? DEFAULT_STALE_MS,
     ...(options.onCompromised ? { onCompromised: options.onCompromised } : {}),
   };
+  const ownerPath = join(abs, OWNER_NAME);
   let unlock: (() => void) | undefined;
   const deadline = Date.now() + (options.waitMs ?? DEFAULT_WAIT_MS);
   while (!unlock) {
     try {
       unlock = lockfile.lockSync(abs, lockOptions);
+      writeFileSync(ownerPath, String(process.pid), { mode: 0o600 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+      if (takeOverFromDeadHolder(lockOptions.lockfilePath, ownerPath)) continue;
       if (Date.now() >= deadline) throw new StateDirInUseError(abs);
       sleepSync(RETRY_MS);
     }
@@ -74,7 +103,7 @@ export function openStateDir(dir: string, options: StateDirOptions = {}): StateD
   return {
     dir: abs,
     path(name: string): string {
-      if (name === '' || name === LOCK_NAME || isAbsolute(name) || /[/\\]/.test(name) || name === '.' || name === '..') {
+      if (name === '' || name === LOCK_NAME || name === OWNER_NAME || isAbsolute(name) || /[/\\]/.test(name) || name === '.' || name === '..') {
         throw new RangeError(`invalid state file name ${JSON.stringify(name)}`);
       }
       return join(abs, name);
@@ -82,6 +111,7 @@ export function openStateDir(dir: string, options: StateDirOptions = {}): StateD
     release(): void {
       const held = unlock;
       unlock = undefined;
+      if (held) rmSync(ownerPath, { force: true });
       held?.();
     },
   };

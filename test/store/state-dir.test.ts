@@ -9,18 +9,19 @@ import { openStateDir, StateDirInUseError } from '../../src/store/state-dir.js';
 const MODULE = fileURLToPath(new URL('../../src/store/state-dir.js', import.meta.url));
 
 /** Runs a separate node process that tries to open `dir`; returns what it printed. */
-function openInChild(dir: string, thenExitHoldingLock = false): string {
+function openInChild(dir: string, thenExitHoldingLock: boolean | 'SIGKILL' = false): string {
   const script = `
     import { openStateDir } from ${JSON.stringify(MODULE)};
     try {
       const s = openStateDir(${JSON.stringify(dir)}, { waitMs: 0 });
       console.log('opened');
-      if (!${thenExitHoldingLock}) s.release();
+      if (${JSON.stringify(thenExitHoldingLock)} === 'SIGKILL') process.kill(process.pid, 'SIGKILL');
+      if (!${Boolean(thenExitHoldingLock)}) s.release();
     } catch (err) {
       console.log(err.message);
     }`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
-  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.status, thenExitHoldingLock === 'SIGKILL' ? null : 0, r.stderr);
   return r.stdout.trim();
 }
 
@@ -76,6 +77,16 @@ describe('store/state-dir', () => {
     assert.equal(openInChild(dir, true), 'opened');
     const s = openStateDir(dir);
     s.release();
+  });
+
+  it('is taken over at once from a holder killed by SIGKILL (no stale wait)', function () {
+    this.timeout(30_000);
+    const dir = join(root, 'state');
+    assert.equal(openInChild(dir, 'SIGKILL'), 'opened');
+    assert.ok(existsSync(join(dir, '.lock')), 'the killed holder left its lock');
+    const started = Date.now();
+    openStateDir(dir, { waitMs: 0 }).release();
+    assert.ok(Date.now() - started < 1000);
   });
 
   it('leaves nothing behind in the directory after release', () => {
