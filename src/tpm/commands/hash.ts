@@ -91,7 +91,7 @@ export const HASH_COMMANDS = [
       const extend = pcr! !== TPM_RH.NULL;
       if (extend && !mayExtend(pcr!, ctx.locality)) throw new TpmError(TPM_RC.LOCALITY);
       const results = ctx.core.sequences.result(seq, buffer).digests;
-      if (extend) ctx.core.pcrs.extend(pcr!, results);
+      if (extend) ctx.core.pcrs.extend(pcr!, results, { command: TPM_CC.EventSequenceComplete });
       ctx.core.sequences.flush(seq.handle);
       return { results };
     },

@@ -25,7 +25,7 @@ export const INTEGRITY_COMMANDS = [
     handler: (ctx, [pcr], { digests }) => {
       if (pcr === TPM_RH.NULL) return;
       if (!mayExtend(pcr!, ctx.locality)) throw new TpmError(TPM_RC.LOCALITY);
-      ctx.core.pcrs.extend(pcr!, digests);
+      ctx.core.pcrs.extend(pcr!, digests, { command: TPM_CC.PCR_Extend });
     },
   }),
   command({
@@ -38,7 +38,7 @@ export const INTEGRITY_COMMANDS = [
       if (pcr !== TPM_RH.NULL && !mayExtend(pcr!, ctx.locality)) throw new TpmError(TPM_RC.LOCALITY);
       // Every implemented hash, allocated or not, as the reference answers.
       const digests = HASH_ALGS.map(({ alg }) => ({ hashAlg: alg, digest: hash(alg, eventData) }));
-      if (pcr !== TPM_RH.NULL) ctx.core.pcrs.extend(pcr!, digests);
+      if (pcr !== TPM_RH.NULL) ctx.core.pcrs.extend(pcr!, digests, { command: TPM_CC.PCR_Event, eventData });
       return { digests };
     },
   }),

@@ -37,7 +37,7 @@ function startup(ctx: CommandContext, su: number): void {
     v.savedSessions = saved.savedSessions;
     v.contextCounter = saved.contextCounter;
   }
-  applyHcrtm(core);
+  applyHcrtm(v);
   v.sessions.clear();
   core.sequences.clear();
   p.shutdown = 'none';

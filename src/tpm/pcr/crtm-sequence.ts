@@ -5,11 +5,14 @@
  */
 import { hash, createHasher, type Hasher } from '../crypto/hash.js';
 import type { TpmCore } from '../engine/tpm-core.js';
+import type { PcrVolatileState } from './pcr-banks.js';
 import { PCR_ATTRIBUTES } from './pcr-attributes.js';
 
 const H_CRTM_PCR = 0;
 const DRTM_PCR = 17;
 const H_CRTM_LOCALITY = 4;
+/** ExtendCause.command of the DRTM sequence, which has no command code. */
+export const DRTM_SEQUENCE = 0;
 
 export class CrtmSequence {
   private readonly hashers: { alg: number; hasher: Hasher }[];
@@ -32,13 +35,12 @@ export class CrtmSequence {
     }
     // Through PcrBanks, so the counter moves and observers (the MR mirror) see the change.
     PCR_ATTRIBUTES.forEach((attr, i) => { if (attr.drtmReset) core.pcrs.reset(i); });
-    core.pcrs.extend(DRTM_PCR, [...digests].map(([hashAlg, digest]) => ({ hashAlg, digest })));
+    core.pcrs.extend(DRTM_PCR, [...digests].map(([hashAlg, digest]) => ({ hashAlg, digest })), { command: DRTM_SEQUENCE });
   }
 }
 
 /** At Startup after an H-CRTM sequence: PCR 0 = H(0...0 || 4 || digest) in every bank. */
-export function applyHcrtm(core: TpmCore): void {
-  const v = core.volatile;
+export function applyHcrtm(v: PcrVolatileState): void {
   if (!v.hcrtm) return;
   for (const [alg, bank] of v.pcrs) {
     const d = v.hcrtm.get(alg);

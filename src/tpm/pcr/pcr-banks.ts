@@ -15,19 +15,43 @@ import { selectionToIndices } from './pcr-select.js';
 
 export { selectionToIndices, indicesToSelection } from './pcr-select.js';
 
+/** What caused an extend: the command (0 for the DRTM _TPM_Hash_End sequence) and its event data. */
+export interface ExtendCause {
+  command: number;
+  eventData?: Uint8Array;
+}
+
+export interface PcrExtend extends ExtendCause {
+  pcr: number;
+  /** The digests about to be extended: allocated banks only, in command order, never empty. */
+  applied: readonly TaggedHash[];
+  /** Every digest the command supplied or computed, allocated or not, in command order. */
+  supplied: readonly TaggedHash[];
+}
+
+/** How Startup found the TPM (Part 1 §12.2): TPM Reset, TPM Restart or TPM Resume. */
+export type StartupKind = 'reset' | 'restart' | 'resume';
+
+export interface PcrStartup {
+  kind: StartupKind;
+  /** Startup locality (PCR 0's reset value records it). */
+  locality: number;
+  allocation: readonly BankAllocation[];
+  /** H-CRTM digests applied to PCR 0 after the reset values, if a sequence ran before Startup. */
+  hcrtm?: readonly TaggedHash[];
+}
+
 /**
  * Observer of PCR changes. It runs before any bank moves; if it throws, the command fails and no
  * bank has moved (a TpmError becomes the response code, anything else TPM_RC_FAILURE).
  */
 export interface PcrObserver {
-  /** `digests` are those about to be extended: allocated banks only, in command order, never empty. */
-  beforeExtend?(pcr: number, digests: readonly TaggedHash[]): void;
+  beforeExtend?(extend: PcrExtend): void;
   /** PCR_Reset of `pcr` (every allocated bank to zero). */
   beforeReset?(pcr: number): void;
+  /** Startup setting the banks to their reset (or, on Resume, saved) values. */
+  beforeStartup?(startup: PcrStartup): void;
 }
-
-/** How Startup found the TPM (Part 1 §12.2): TPM Reset, TPM Restart or TPM Resume. */
-export type StartupKind = 'reset' | 'restart' | 'resume';
 
 /** What Shutdown(STATE) kept of the banks. */
 export interface SavedPcrs {
@@ -35,10 +59,14 @@ export interface SavedPcrs {
   pcrUpdateCounter: number;
 }
 
+/** The parts of the TPM state the banks own: all PcrBanks needs, so a log replay can run one too. */
+export type PcrPersistentState = Pick<PersistentState, 'pcrAllocation' | 'pendingAllocation'>;
+export type PcrVolatileState = Pick<VolatileState, 'pcrs' | 'pcrUpdateCounter' | 'startupLocality' | 'hcrtm'>;
+
 export class PcrBanks {
   constructor(
-    private readonly p: PersistentState,
-    private readonly v: VolatileState,
+    private readonly p: PcrPersistentState,
+    private readonly v: PcrVolatileState,
     private readonly observer: PcrObserver = {},
   ) {}
 
@@ -77,6 +105,8 @@ export class PcrBanks {
    * moves even at Startup (TPM Reset starts it from zero, Restart and Resume from the saved value).
    */
   startup(kind: StartupKind, saved?: SavedPcrs): void {
+    const hcrtm = this.v.hcrtm && [...this.v.hcrtm].map(([hashAlg, digest]) => ({ hashAlg, digest }));
+    this.observer.beforeStartup?.({ kind, locality: this.v.startupLocality, allocation: this.allocation, ...(hcrtm && { hcrtm }) });
     this.v.pcrUpdateCounter = kind === 'reset' ? 0 : saved?.pcrUpdateCounter ?? 0;
     this.v.pcrs = new Map(this.allocation.map((b) => [b.hash, PCR_ATTRIBUTES.map((attr, pcr) => {
       const kept = kind === 'resume' && attr.save ? saved?.pcrs.get(b.hash)?.[pcr] : undefined;
@@ -94,10 +124,10 @@ export class PcrBanks {
    * Extend one PCR in every allocated bank a digest is given for; digests for other banks are
    * ignored (Part 3 §22.2). Each bank extended counts as one change, as in the reference.
    */
-  extend(pcr: number, digests: readonly TaggedHash[]): void {
+  extend(pcr: number, digests: readonly TaggedHash[], cause: ExtendCause): void {
     const applied = digests.filter((d) => this.isAllocated(d.hashAlg, pcr) && this.v.pcrs.has(d.hashAlg));
     if (applied.length === 0) return;
-    this.observer.beforeExtend?.(pcr, applied);
+    this.observer.beforeExtend?.({ ...cause, pcr, applied, supplied: digests });
     for (const { hashAlg, digest } of applied) {
       const bank = this.v.pcrs.get(hashAlg)!;
       bank[pcr] = hash(hashAlg, bank[pcr]!, digest);

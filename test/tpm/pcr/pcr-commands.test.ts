@@ -5,6 +5,7 @@ import {
   pw, u32, u16, type Bank, type Selection,
 } from '../helpers/pcr-cmd.js';
 import { TpmError } from '../../../src/tpm/spec/tpm-rc.js';
+import type { PcrExtend } from '../../../src/tpm/pcr/pcr-banks.js';
 
 const zero = (bank: Bank): Buffer => Buffer.alloc({ sha1: 20, sha256: 32, sha384: 48, sha512: 64 }[bank]);
 const fill = (bank: Bank, byte: number): Buffer => zero(bank).fill(byte);
@@ -237,8 +238,9 @@ describe('PCR commands (engine)', () => {
       const seen: string[] = [];
       let t: ReturnType<typeof startedTpm> | undefined;
       const observer = {
-        beforeExtend: (pcr: number, digests: readonly { hashAlg: number }[]) => {
-          seen.push(`extend ${pcr} ${digests.map((d) => d.hashAlg).join(',')} counter=${parseRead(t!.ok(commands.read([]))).counter}`);
+        beforeExtend: ({ pcr, applied, supplied, command }: PcrExtend) => {
+          const algs = (ds: readonly { hashAlg: number }[]) => ds.map((d) => d.hashAlg).join(',');
+          seen.push(`extend ${pcr} ${algs(applied)} of ${algs(supplied)} cc=${command} counter=${parseRead(t!.ok(commands.read([]))).counter}`);
         },
         beforeReset: (pcr: number) => { seen.push(`reset ${pcr}`); },
       };
@@ -247,7 +249,7 @@ describe('PCR commands (engine)', () => {
       t.ok(commands.extend(3, [[ALG.sha1, zero('sha1')]]));
       t.ok(commands.event(23, Buffer.from('e')));
       t.ok(commands.reset(23));
-      assert.deepEqual(seen, ['extend 3 12 counter=20', 'extend 23 11,12 counter=21', 'reset 23']);
+      assert.deepEqual(seen, ['extend 3 12 of 4,12 cc=386 counter=20', 'extend 23 11,12 of 4,11,12,13 cc=316 counter=21', 'reset 23']);
     });
 
     it('a refusing observer fails the command with nothing moved', () => {
