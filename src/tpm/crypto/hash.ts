@@ -1,3 +1,4 @@
+import * as nodeCrypto from 'node:crypto';
 import { createHash, createHmac, type Hash } from 'node:crypto';
 import type { TPM_ALG_ID } from '../spec/constants.js';
 import { HASH_ALGS } from '../spec/hash-algs.js';
@@ -48,7 +49,11 @@ export function bytesOf(buf: Buffer): Uint8Array {
   return whole ? new Uint8Array(buf.buffer, 0, buf.byteLength) : new Uint8Array(buf);
 }
 
+/** node:crypto's one-shot hash (Node >= 20.12), which skips the Hash object; createHash before that. */
+const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
+
 export function hash(alg: TPM_ALG_ID, ...chunks: Uint8Array[]): Uint8Array {
+  if (oneShot && chunks.length === 1) return bytesOf(oneShot(requireHashAlg(alg).name, chunks[0]!, 'buffer'));
   const h = createHash(requireHashAlg(alg).name);
   for (const c of chunks) h.update(c);
   return bytesOf(h.digest());
