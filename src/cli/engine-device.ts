@@ -8,6 +8,7 @@ import { Tpm } from '../tpm/engine/tpm.js';
 import { describeCommand, describeResponse } from '../tpm/engine/describe.js';
 import { manufacture, fullAllocation } from '../tpm/state/initial-state.js';
 import { TpmStateStore } from '../store/tpm-state-store.js';
+import type { PcrObserver } from '../tpm/pcr/pcr-banks.js';
 
 export interface EngineDeviceOptions {
   stateDir: string;
@@ -16,6 +17,8 @@ export interface EngineDeviceOptions {
   reset: boolean;
   trace: boolean;
   logger: Logger;
+  /** Sees every PCR change before the banks move: the measurement-register mirror. */
+  pcrObserver?: PcrObserver;
 }
 
 const sameBanks = (a: number[], b: number[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -44,6 +47,7 @@ export class EngineDevice implements TpmDevice {
     this.tpm = new Tpm(persistent, volatile, {
       now: () => performance.now(),
       persistentChanged: (state) => this.store.savePersistent(state),
+      ...(options.pcrObserver && { pcrObserver: options.pcrObserver }),
     });
     this.tpm.powerOn();
   }

@@ -2,8 +2,10 @@
 /** mrtpm command line. */
 import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
-import { addTpmOptions, parsePort, type TpmOptions } from './options.js';
-import { serve, stdio, type ServeOptions } from './serve.js';
+import { addTpmOptions, parsePort } from './options.js';
+import { serve, stdio, type RunOptions, type ServeOptions } from './serve.js';
+import { addMrOptions } from './mr-options.js';
+import { addMrCommand } from './mr-command.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -11,7 +13,7 @@ const program = new Command('mrtpm')
   .description('TPM 2.0 emulator backed by the measurement registers of confidential VMs')
   .version(version);
 
-addTpmOptions(program.command('serve'))
+addMrOptions(addTpmOptions(program.command('serve')))
   .description('serve the TPM over the mssim (default) or swtpm socket protocol')
   .addOption(new Option('--protocol <name>', 'socket protocol').choices(['mssim', 'swtpm']).default('mssim'))
   .addOption(new Option('--bind <address>', 'address to listen on (loopback unless you mean otherwise)').default('127.0.0.1'))
@@ -20,8 +22,10 @@ addTpmOptions(program.command('serve'))
   .addOption(new Option('--unix <path>', 'listen on unix sockets PATH and PATH.ctrl (mode 0600) instead of TCP'))
   .action((o: ServeOptions) => serve(o));
 
-addTpmOptions(program.command('stdio'))
+addMrOptions(addTpmOptions(program.command('stdio')))
   .description('speak raw TPM commands on stdin/stdout, for TPM2TOOLS_TCTI="cmd:mrtpm stdio --state DIR"')
-  .action((o: TpmOptions) => stdio(o));
+  .action((o: RunOptions) => stdio(o));
+
+addMrCommand(program);
 
 await program.parseAsync();

@@ -5,9 +5,14 @@ import { SwtpmServer } from '../server/swtpm-server.js';
 import { StdioServer } from '../server/stdio-server.js';
 import { EngineDevice } from './engine-device.js';
 import type { TpmOptions } from './options.js';
+import type { MrOptions } from './mr-options.js';
+import { openMr, type MrSetup } from './mr-setup.js';
+import type { Logger } from '../server/logger.js';
 import { TPM_IDENTITY } from '../tpm/capability/properties.js';
 
-export interface ServeOptions extends TpmOptions {
+export type RunOptions = TpmOptions & MrOptions;
+
+export interface ServeOptions extends RunOptions {
   protocol: 'mssim' | 'swtpm';
   bind: string;
   port: number;
@@ -20,7 +25,7 @@ interface Running {
 }
 
 /** Runs until SIGTERM/SIGINT (or the transport's own stop), then exits orderly. */
-function runUntilStopped(device: EngineDevice, server: Running, logger: ReturnType<typeof createLogger>): (why: string) => void {
+function runUntilStopped(device: EngineDevice, mr: MrSetup | undefined, server: Running, logger: Logger): (why: string) => void {
   let stopping = false;
   const stop = (why: string): void => {
     if (stopping) return;
@@ -30,6 +35,7 @@ function runUntilStopped(device: EngineDevice, server: Running, logger: ReturnTy
       .catch((e: unknown) => logger.error('closing transport failed', { error: e }))
       .finally(() => {
         device.close();
+        mr?.close();
         process.exit(0);
       });
   };
@@ -39,9 +45,25 @@ function runUntilStopped(device: EngineDevice, server: Running, logger: ReturnTy
   return stop;
 }
 
+/** The TPM with its mirror; exits with a message if either cannot be opened (registers, a locked state). */
+function openDevice(o: RunOptions, logger: Logger): { device: EngineDevice; mr: MrSetup | undefined } {
+  let mr: MrSetup | undefined;
+  try {
+    mr = openMr(o, logger);
+    const device = new EngineDevice({
+      stateDir: o.state, pcrBanks: o.pcrBanks, reset: o.reset, trace: o.trace, logger, ...(mr && { pcrObserver: mr.mirror }),
+    });
+    return { device, mr };
+  } catch (e) {
+    mr?.close();
+    logger.error('cannot start', { error: e });
+    process.exit(1);
+  }
+}
+
 export async function serve(o: ServeOptions): Promise<void> {
   const logger = createLogger({ level: o.logLevel });
-  const device = new EngineDevice({ stateDir: o.state, pcrBanks: o.pcrBanks, reset: o.reset, trace: o.trace, logger });
+  const { device, mr } = openDevice(o, logger);
   let stop: (why: string) => void = () => undefined;
   const onStop = (): void => stop('transport stop');
   const server = o.protocol === 'swtpm'
@@ -52,24 +74,25 @@ export async function serve(o: ServeOptions): Promise<void> {
       onStoreVolatile: () => device.saveVolatile(),
     })
     : new MssimServer({ device, logger, onStop, endpoint: o.unix ? { path: o.unix } : { host: o.bind, port: o.port } });
-  stop = runUntilStopped(device, server, logger);
+  stop = runUntilStopped(device, mr, server, logger);
   try {
     const addresses = await server.start();
     logger.info('listening', { protocol: o.protocol, addresses, state: o.state });
   } catch (e) {
     logger.error('cannot listen', { error: e });
     device.close();
+    mr?.close();
     process.exit(1);
   }
 }
 
-export async function stdio(o: TpmOptions): Promise<void> {
+export async function stdio(o: RunOptions): Promise<void> {
   const logger = createLogger({ level: o.logLevel });
-  const device = new EngineDevice({ stateDir: o.state, pcrBanks: o.pcrBanks, reset: o.reset, trace: o.trace, logger });
+  const { device, mr } = openDevice(o, logger);
   const server = new StdioServer({
     device, logger, input: process.stdin, output: process.stdout,
     onEnd: (reason) => stop(`stdin ${reason}`),
   });
-  const stop = runUntilStopped(device, server, logger);
+  const stop = runUntilStopped(device, mr, server, logger);
   await server.start();
 }

@@ -19,3 +19,8 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
 export function nulTerminated(label: string): Uint8Array {
   return concatBytes(new TextEncoder().encode(label), new Uint8Array(1));
 }
+
+/** Byte equality for values that are not secret (register values, digests in a public log). */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

@@ -1,0 +1,117 @@
+/** `mrtpm mr read | replay | extend | log`: the measurement registers and their history, for operators. */
+import { Command, Option } from 'commander';
+import { createLogger } from '../server/logger.js';
+import { hashAlgName } from '../eventlog/spec-id-event.js';
+import { eventTypeName } from '../eventlog/event-types.js';
+import { logToJson } from '../eventlog/cc-event-log.js';
+import { readMrEventLog } from '../mr/mr-event-log-file.js';
+import { decodeMirrorEvent, type MirrorEvent } from '../mr/mirror-events.js';
+import { checkRegisters } from '../mr/register-check.js';
+import { replayPcrs } from '../mr/pcr-replay.js';
+import { addMrOptions, parseHex, type MrOptions } from './mr-options.js';
+import { firmwareEvents, logFilePath, openMr, readRegisters } from './mr-setup.js';
+
+interface JsonFlag { json: boolean }
+interface LogFile { log?: string }
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const print = (value: unknown): void => { process.stdout.write(`${JSON.stringify(value, null, 2)}\n`); };
+
+/** Operator commands report a failure as one line and exit status 2 (1 means "registers differ"). */
+const guarded = <A extends unknown[]>(action: (...args: A) => void) => (...args: A): void => {
+  try {
+    action(...args);
+  } catch (err) {
+    process.stderr.write(`mrtpm mr: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+  }
+};
+
+function withCommon(cmd: Command): Command {
+  return addMrOptions(cmd.addOption(new Option('--state <dir>', 'state directory of the vTPM').default('./.mrtpm')));
+}
+
+function read(o: MrOptions & JsonFlag): void {
+  const source = readRegisters(o);
+  const rows = source.registers.map((r) => ({
+    name: r.name, hash: hashAlgName(r.hashAlg), ...(r.ccMrIndex !== undefined && { ccMrIndex: r.ccMrIndex }), extendable: r.extendable, value: hex(source.read(r.name)),
+  }));
+  if (o.json) print(rows);
+  else for (const r of rows) process.stdout.write(`${r.name.padEnd(14)} ${r.value}\n`);
+}
+
+function replay(o: MrOptions & JsonFlag & LogFile): void {
+  const log = readMrEventLog(o.log ?? logFilePath(o));
+  const registers = checkRegisters(readRegisters(o), [...firmwareEvents(o), ...log.events]);
+  const pcrs = replayPcrs(log.events);
+  const banks = Object.fromEntries([...pcrs.banks].map(([alg, values]) => [hashAlgName(alg), Object.fromEntries(values.map((v, i) => [i, hex(v)]))]));
+  if (o.json) {
+    print({ registers: registers.map((c) => ({ ...c, replayed: hex(c.replayed), live: hex(c.live) })), pcrs: banks, unplacedEvents: pcrs.unplaced });
+  } else {
+    for (const c of registers) {
+      process.stdout.write(c.match ? `${c.register.padEnd(6)} matches ${hex(c.live)}\n` : `${c.register.padEnd(6)} DIFFERS: replayed ${hex(c.replayed)}, register ${hex(c.live)}\n`);
+    }
+    for (const [alg, values] of Object.entries(banks)) {
+      for (const [pcr, value] of Object.entries(values)) process.stdout.write(`${alg}:${pcr.padStart(2)} ${value}\n`);
+    }
+  }
+  if (registers.some((c) => !c.match)) process.exitCode = 1;
+}
+
+function extend(register: string, digest: string, o: MrOptions): void {
+  const logger = createLogger({ level: 'warn' });
+  const mr = openMr(o, logger);
+  if (!mr) throw new Error('--mr none has no registers');
+  try {
+    mr.mirror.operatorExtend(register, parseHex(digest));
+    process.stdout.write(`${register} ${hex(mr.backend.read(register))}\n`);
+  } finally {
+    mr.close();
+  }
+}
+
+const describeMirror = (e: MirrorEvent): string => {
+  switch (e.kind) {
+    case 'extend': return `extend PCR ${e.pcr} (command 0x${e.command.toString(16)}, MR digest from ${hashAlgName(e.mrSourceAlg)})`;
+    case 'pcr-reset': return `marker: PCR_Reset of PCR ${e.pcr}`;
+    case 'startup': return `marker: Startup (TPM ${e.startup}, locality ${e.locality})`;
+    case 'operator-extend': return `operator extend of ${e.register}`;
+  }
+};
+
+function showLog(o: MrOptions & JsonFlag & LogFile): void {
+  const log = readMrEventLog(o.log ?? logFilePath(o));
+  if (o.json) {
+    const json = logToJson(log);
+    print({ ...json, events: json.events.map((ev, i) => ({ ...ev, mrtpm: decodeMirrorEvent(log.events[i]!.event) })) });
+    return;
+  }
+  for (const ev of log.events) {
+    const mirror = decodeMirrorEvent(ev.event);
+    const digests = ev.digests.map((d) => `${hashAlgName(d.hashAlg)}:${hex(d.digest)}`).join(' ');
+    process.stdout.write(`${String(ev.offset).padStart(8)} MR${ev.mrIndex} ${eventTypeName(ev.eventType)} ${digests}${mirror ? ` ${describeMirror(mirror)}` : ''}\n`);
+  }
+}
+
+export function addMrCommand(program: Command): void {
+  const mr = program.command('mr').description('measurement registers: read them, replay their log, extend them');
+  withCommon(mr.command('read'))
+    .description('print the registers')
+    .addOption(new Option('--json', 'as JSON').default(false))
+    .action(guarded((o: MrOptions & JsonFlag) => read(o)));
+  withCommon(mr.command('replay'))
+    .description('recompute the registers from CCEL + the MR log and the PCRs from the log; exit 1 if a register differs')
+    .addOption(new Option('--log <file>', 'the MR event log (default: events.log in the --mr-log directory)'))
+    .addOption(new Option('--json', 'as JSON').default(false))
+    .action(guarded((o: MrOptions & JsonFlag & LogFile) => replay(o)));
+  withCommon(mr.command('extend'))
+    .description('extend a register with a digest of its size, logged like a PCR extend (the vTPM must not be running)')
+    .argument('<register>', 'e.g. rtmr3 or rem3')
+    .argument('<hex-digest>', 'exactly the register size')
+    .action(guarded((register: string, digest: string, o: MrOptions) => extend(register, digest, o)));
+  withCommon(mr.command('log'))
+    .description('print the MR event log decoded')
+    .addOption(new Option('--log <file>', 'the MR event log (default: events.log in the --mr-log directory)'))
+    .addOption(new Option('--json', 'as JSON').default(false))
+    .action(guarded((o: MrOptions & JsonFlag & LogFile) => showLog(o)));
+}

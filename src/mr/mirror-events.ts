@@ -1,0 +1,133 @@
+/**
+ * The events the PCR->MR mirror writes into the MR event log, carried as TCG_PCClientTaggedEvent
+ * payloads (EV_EVENT_TAG) so that CC event log parsers skip them cleanly. Little-endian like the
+ * log around them. The byte layout is documented in docs/mr-event-log.md.
+ */
+import type { TaggedHash } from '../tpm/marshal/types.js';
+import type { BankAllocation } from '../tpm/state/tpm-state.js';
+import type { StartupKind } from '../tpm/pcr/pcr-banks.js';
+import { LeReader, LeWriter, plainBytes } from '../eventlog/le-bytes.js';
+
+/** taggedEventID: the ASCII bytes "MRTP" read as a little-endian u32. */
+export const MRTPM_TAGGED_EVENT_ID = 0x5054524d;
+const VERSION = 1;
+
+export type MirrorEvent =
+  | { kind: 'extend'; pcr: number; command: number; applied: TaggedHash[]; mrSourceAlg: number; eventData: Uint8Array }
+  | { kind: 'pcr-reset'; pcr: number }
+  | { kind: 'startup'; startup: StartupKind; locality: number; allocation: BankAllocation[]; hcrtm: TaggedHash[] }
+  | { kind: 'operator-extend'; register: string };
+
+const KIND_CODES = { extend: 1, 'pcr-reset': 2, startup: 3, 'operator-extend': 4 } as const;
+const STARTUP_CODES: readonly StartupKind[] = ['reset', 'restart', 'resume'];
+
+const digestsSize = (list: readonly TaggedHash[]): number => 4 + list.reduce((n, d) => n + 4 + d.digest.length, 0);
+
+function writeDigests(w: LeWriter, list: readonly TaggedHash[]): void {
+  w.u32(list.length);
+  for (const d of list) {
+    w.u16(d.hashAlg);
+    w.u16(d.digest.length);
+    w.put(d.digest);
+  }
+}
+
+function readDigests(r: LeReader): TaggedHash[] {
+  return Array.from({ length: r.u32('digest count') }, () => {
+    const hashAlg = r.u16('hashAlg');
+    return { hashAlg, digest: r.take(r.u16('digest size'), 'digest').slice() };
+  });
+}
+
+/** Bytes of the kind-specific fields, so the writer can be sized before writing. */
+function bodySize(e: MirrorEvent): number {
+  switch (e.kind) {
+    case 'extend': return 10 + digestsSize(e.applied) + 4 + e.eventData.length;
+    case 'pcr-reset': return 4;
+    case 'startup': return 6 + 6 * e.allocation.length + digestsSize(e.hcrtm);
+    case 'operator-extend': return 1 + Buffer.byteLength(e.register, 'utf8');
+  }
+}
+
+const pcrBitmap = (pcrs: readonly number[]): number => pcrs.reduce((m, p) => (m | (1 << p)) >>> 0, 0);
+const bitmapPcrs = (map: number): number[] => Array.from({ length: 32 }, (_, p) => p).filter((p) => (map >>> p) & 1);
+
+/** The TCG_PCClientTaggedEvent bytes of a mirror event. */
+export function encodeMirrorEvent(e: MirrorEvent): Uint8Array {
+  const dataSize = 2 + bodySize(e);
+  const w = new LeWriter(8 + dataSize);
+  w.u32(MRTPM_TAGGED_EVENT_ID);
+  w.u32(dataSize);
+  w.u8(VERSION);
+  w.u8(KIND_CODES[e.kind]);
+  switch (e.kind) {
+    case 'extend':
+      w.u32(e.pcr);
+      w.u32(e.command);
+      w.u16(e.mrSourceAlg);
+      writeDigests(w, e.applied);
+      w.u32(e.eventData.length);
+      w.put(e.eventData);
+      break;
+    case 'pcr-reset':
+      w.u32(e.pcr);
+      break;
+    case 'startup':
+      w.u8(STARTUP_CODES.indexOf(e.startup));
+      w.u8(e.locality);
+      w.u32(e.allocation.length);
+      for (const b of e.allocation) {
+        w.u16(b.hash);
+        w.u32(pcrBitmap(b.pcrs));
+      }
+      writeDigests(w, e.hcrtm);
+      break;
+    case 'operator-extend': {
+      const name = Buffer.from(e.register, 'utf8');
+      w.u8(name.length);
+      w.put(name);
+      break;
+    }
+  }
+  return w.done();
+}
+
+/** The mirror event in a log record's event bytes, or undefined if they are not one (firmware events). */
+export function decodeMirrorEvent(event: Uint8Array): MirrorEvent | undefined {
+  const r = new LeReader(plainBytes(event));
+  if (event.length < 8 || r.u32('taggedEventID') !== MRTPM_TAGGED_EVENT_ID) return undefined;
+  const size = r.u32('taggedEventDataSize');
+  if (size !== r.remaining) throw r.malformed(4, `taggedEventDataSize ${size} but ${r.remaining} bytes follow`);
+  const version = r.u8('version');
+  if (version !== VERSION) throw r.malformed(8, `mrtpm event version ${version} is not ${VERSION}`);
+  const kind = r.u8('kind');
+  let e: MirrorEvent;
+  switch (kind) {
+    case KIND_CODES.extend: {
+      const pcr = r.u32('pcr');
+      const command = r.u32('command');
+      const mrSourceAlg = r.u16('mrSourceAlg');
+      const applied = readDigests(r);
+      e = { kind: 'extend', pcr, command, mrSourceAlg, applied, eventData: r.take(r.u32('eventSize'), 'eventData').slice() };
+      break;
+    }
+    case KIND_CODES['pcr-reset']:
+      e = { kind: 'pcr-reset', pcr: r.u32('pcr') };
+      break;
+    case KIND_CODES.startup: {
+      const startup = STARTUP_CODES[r.u8('startup kind')];
+      if (!startup) throw r.malformed(10, 'unknown startup kind');
+      const locality = r.u8('locality');
+      const allocation = Array.from({ length: r.u32('bank count') }, () => ({ hash: r.u16('bank hash'), pcrs: bitmapPcrs(r.u32('bank PCRs')) }));
+      e = { kind: 'startup', startup, locality, allocation, hcrtm: readDigests(r) };
+      break;
+    }
+    case KIND_CODES['operator-extend']:
+      e = { kind: 'operator-extend', register: Buffer.from(r.take(r.u8('name size'), 'register')).toString('utf8') };
+      break;
+    default:
+      throw r.malformed(9, `unknown mrtpm event kind ${kind}`);
+  }
+  if (r.remaining !== 0) throw r.malformed(r.pos, `${r.remaining} trailing bytes in an mrtpm event`);
+  return e;
+}

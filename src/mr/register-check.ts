@@ -1,0 +1,27 @@
+/** Replay of an MR history (firmware CCEL, then mrtpm's log) against the live registers. */
+import type { CcEvent } from '../eventlog/cc-event.js';
+import { replayCcEvents } from '../eventlog/replay.js';
+import { bytesEqual } from '../tpm/crypto/bytes.js';
+import type { MrBackend } from './mr-backend.js';
+
+/** What a check reads: a live backend, or a snapshot of a simulator's file. */
+export type RegisterSource = Pick<MrBackend, 'registers' | 'read'>;
+
+export interface RegisterCheck {
+  register: string;
+  ccMrIndex: number;
+  replayed: Uint8Array;
+  live: Uint8Array;
+  match: boolean;
+}
+
+/** Every extendable register the CC event log can name (MRTD/RIM are measured at build, not extended). */
+export function checkRegisters(backend: RegisterSource, events: readonly CcEvent[]): RegisterCheck[] {
+  const regs = backend.registers.filter((r) => r.extendable && r.ccMrIndex !== undefined);
+  const replayed = replayCcEvents(events, regs.map((r) => ({ ccMrIndex: r.ccMrIndex!, hashAlg: r.hashAlg, size: r.size })));
+  return regs.map((r) => {
+    const live = backend.read(r.name);
+    const value = replayed.get(r.ccMrIndex!)!;
+    return { register: r.name, ccMrIndex: r.ccMrIndex!, replayed: value, live, match: bytesEqual(value, live) };
+  });
+}
