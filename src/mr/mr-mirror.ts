@@ -105,12 +105,14 @@ export class MrMirror implements PcrObserver {
   /** A lifecycle step an MR cannot take (it never resets): its event's digest goes into the runtime MR. */
   private marker(event: MirrorEvent): void {
     const reg = this.registerFor(RUNTIME_MR_INDEX)!;
-    this.extendAndLog(reg, hash(reg.hashAlg, encodeMirrorEvent(event)), event);
+    const bytes = encodeMirrorEvent(event);
+    this.extendAndLog(reg, hash(reg.hashAlg, bytes), bytes);
   }
 
-  private extendAndLog(reg: MeasurementRegister, digest: Uint8Array, event: MirrorEvent): void {
+  private extendAndLog(reg: MeasurementRegister, digest: Uint8Array, event: MirrorEvent | Uint8Array): void {
     if (this.broken) throw new TpmError(TPM_RC.FAILURE);
-    const record = encodeCcEvent({ mrIndex: reg.ccMrIndex!, eventType: EV_EVENT_TAG, digests: [{ hashAlg: reg.hashAlg, digest }], event: encodeMirrorEvent(event) });
+    const eventBytes = event instanceof Uint8Array ? event : encodeMirrorEvent(event);
+    const record = encodeCcEvent({ mrIndex: reg.ccMrIndex!, eventType: EV_EVENT_TAG, digests: [{ hashAlg: reg.hashAlg, digest }], event: eventBytes });
     try {
       const old = this.backend.read(reg.name);
       this.intent.write({ logOffset: this.log.length, register: reg.name, old, expected: extendValue(reg.hashAlg, old, digest), record });

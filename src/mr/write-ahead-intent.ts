@@ -6,7 +6,8 @@
  * "no intent" (the extend it would announce never started).
  */
 import { closeSync, ftruncateSync, openSync, readFileSync, writeSync, constants } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { hash } from '../tpm/crypto/hash.js';
+import { TPM_ALG } from '../tpm/spec/constants.js';
 
 export interface MrIntent {
   /** Log length when the intent was written: the record goes at this offset. */
@@ -35,7 +36,7 @@ function encode(i: MrIntent): Buffer {
   const head = Buffer.alloc(MAGIC.length + 4);
   MAGIC.copy(head);
   head.writeUInt32LE(body.length, MAGIC.length);
-  return Buffer.concat([head, body, createHash('sha256').update(body).digest()]);
+  return Buffer.concat([head, body, hash(TPM_ALG.SHA256, body)]);
 }
 
 function decode(file: Buffer): MrIntent | undefined {
@@ -43,7 +44,7 @@ function decode(file: Buffer): MrIntent | undefined {
   const length = file.readUInt32LE(MAGIC.length);
   const body = file.subarray(MAGIC.length + 4, MAGIC.length + 4 + length);
   const check = file.subarray(MAGIC.length + 4 + length, MAGIC.length + 4 + length + CHECK_SIZE);
-  if (body.length !== length || check.length !== CHECK_SIZE || !createHash('sha256').update(body).digest().equals(check)) return undefined;
+  if (body.length !== length || check.length !== CHECK_SIZE || !check.equals(hash(TPM_ALG.SHA256, body))) return undefined;
   let at = 0;
   const logOffset = Number(body.readBigUInt64LE(at));
   const nameLength = body.readUInt8((at += 8));

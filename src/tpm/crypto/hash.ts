@@ -52,8 +52,15 @@ export function bytesOf(buf: Buffer): Uint8Array {
 /** node:crypto's one-shot hash (Node >= 20.12), which skips the Hash object; createHash before that. */
 const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
 
+/** Up to this many bytes, copying chunks into one buffer for the one-shot hash beats a Hash object. */
+const ONE_SHOT_MAX = 4096;
+
 export function hash(alg: TPM_ALG_ID, ...chunks: Uint8Array[]): Uint8Array {
-  if (oneShot && chunks.length === 1) return bytesOf(oneShot(requireHashAlg(alg).name, chunks[0]!, 'buffer'));
+  if (oneShot) {
+    if (chunks.length === 1) return bytesOf(oneShot(requireHashAlg(alg).name, chunks[0]!, 'buffer'));
+    const total = chunks.reduce((n, c) => n + c.length, 0);
+    if (total <= ONE_SHOT_MAX) return bytesOf(oneShot(requireHashAlg(alg).name, Buffer.concat(chunks, total), 'buffer'));
+  }
   const h = createHash(requireHashAlg(alg).name);
   for (const c of chunks) h.update(c);
   return bytesOf(h.digest());

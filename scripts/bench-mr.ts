@@ -1,0 +1,93 @@
+/**
+ * The measurement-register part of `npm run bench`: what mirroring costs a PCR_Extend round trip
+ * (mrtpm --mr tdx-sim against --mr none, same client, same run), and how fast a 100,000-event MR
+ * log replays (parse, register replay, PCR replay), the log written by the real mirror.
+ */
+import { performance } from 'node:perf_hooks';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { startMrtpm } from '../test/helpers/mrtpm.js';
+import { SwtpmDataClient } from '../test/helpers/raw-client.js';
+import { commands, expectSuccess, responseCode, TPM_RC_INITIALIZE, TPM_RC_SUCCESS } from '../test/helpers/tpm-commands.js';
+import { mirrorRig } from '../test/mr/helpers/mirror-rig.js';
+import { readMrEventLog } from '../src/mr/mr-event-log-file.js';
+import { checkRegisters } from '../src/mr/register-check.js';
+import { replayPcrs } from '../src/mr/pcr-replay.js';
+import { TPM_ALG } from '../src/tpm/spec/constants.js';
+import { TPM_CC } from '../src/tpm/spec/tpm-cc.js';
+
+export interface MirrorOverhead {
+  noneOpsPerSecond: number;
+  tdxSimOpsPerSecond: number;
+  /** Time per PCR_Extend with mirroring over time without (target <= 1.25). */
+  overhead: number;
+}
+
+const extend = commands.pcrExtend(16, [{ hash: 'sha384', digest: Buffer.alloc(48, 0x42) }]);
+
+async function extendsPerSecond(client: SwtpmDataClient, ms: number): Promise<number> {
+  let count = 0;
+  const start = performance.now();
+  while (performance.now() < start + ms) {
+    expectSuccess(await client.transmit(extend), 'PCR_Extend');
+    count++;
+  }
+  return count / ((performance.now() - start) / 1000);
+}
+
+export async function mirrorOverhead(seconds: number): Promise<MirrorOverhead> {
+  const servers = await Promise.all(['none', 'tdx-sim'].map((mr) => startMrtpm({ protocol: 'swtpm', logLevel: 'silent', extraArgs: ['--mr', mr] })));
+  const clients = await Promise.all(servers.map((s) => SwtpmDataClient.connect(s.port)));
+  try {
+    for (const c of clients) {
+      const code = responseCode(await c.transmit(commands.startup()));
+      if (code !== TPM_RC_SUCCESS && code !== TPM_RC_INITIALIZE) throw new Error(`Startup answered 0x${code.toString(16)}`);
+      await extendsPerSecond(c, 300);
+    }
+    const rates: number[][] = [[], []];
+    // Alternating halves, so drift on this machine hits both alike.
+    for (const order of [[0, 1], [1, 0]]) {
+      for (const i of order) rates[i]!.push(await extendsPerSecond(clients[i]!, (seconds * 1000) / 2));
+    }
+    const [none, tdx] = rates.map((r) => (r[0]! + r[1]!) / 2) as [number, number];
+    return { noneOpsPerSecond: none, tdxSimOpsPerSecond: tdx, overhead: none / tdx };
+  } finally {
+    for (const c of clients) c.close();
+    await Promise.all(servers.map((s) => s.stop()));
+  }
+}
+
+export interface ReplaySpeed {
+  events: number;
+  logBytes: number;
+  parseMs: number;
+  registerReplayMs: number;
+  pcrReplayMs: number;
+  /** All three: what `mrtpm mr replay` spends on the log (target < 1000). */
+  totalMs: number;
+}
+
+export function replaySpeed(events: number): ReplaySpeed {
+  const rig = mirrorRig({ kind: 'tdx-sim' });
+  try {
+    rig.mirror.beforeStartup({ kind: 'reset', locality: 0, allocation: [{ hash: TPM_ALG.SHA256, pcrs: [...Array(24).keys()] }, { hash: TPM_ALG.SHA384, pcrs: [...Array(24).keys()] }] });
+    for (let i = 1; i < events; i++) {
+      const digests = [
+        { hashAlg: TPM_ALG.SHA256, digest: createHash('sha256').update(String(i)).digest() },
+        { hashAlg: TPM_ALG.SHA384, digest: createHash('sha384').update(String(i)).digest() },
+      ];
+      rig.mirror.beforeExtend({ pcr: [8, 10, 16, 23][i % 4]!, command: TPM_CC.PCR_Extend, applied: digests, supplied: digests });
+    }
+    const t0 = performance.now();
+    const log = readMrEventLog(join(rig.dir, 'events.log'));
+    const t1 = performance.now();
+    const checks = checkRegisters(rig.backend, log.events);
+    const t2 = performance.now();
+    replayPcrs(log.events);
+    const t3 = performance.now();
+    if (log.events.length !== events || !checks.every((c) => c.match)) throw new Error('the benchmark log does not replay');
+    return { events, logBytes: log.validLength, parseMs: t1 - t0, registerReplayMs: t2 - t1, pcrReplayMs: t3 - t2, totalMs: t3 - t0 };
+  } finally {
+    rig.close();
+  }
+}
