@@ -1,13 +1,15 @@
 /**
  * Throughput of mrtpm against real swtpm through the same raw client (one persistent swtpm
- * data connection each), plus mrtpm's cold start and idle RSS. Prints a markdown table and
- * writes bench-results.json. BENCH_SECONDS sets the measured time per operation and target.
+ * data connection each; mrtpm with --mr none, a plain TPM like swtpm), plus mrtpm's cold start and
+ * idle RSS, the cost of MR mirroring and the MR log replay speed (bench-mr.ts). Prints markdown
+ * tables and writes bench-results.json. BENCH_SECONDS sets the measured time per operation and target.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { startMrtpm, type MrtpmServer } from '../test/helpers/mrtpm.js';
 import { spawnServing, stopAllChildren, stopChild } from '../test/helpers/processes.js';
 import { findFreePort } from '../test/helpers/ports.js';
+import { mirrorOverhead, replaySpeed } from './bench-mr.js';
 import { fileURLToPath } from 'node:url';
 import { SwtpmDataClient } from '../test/helpers/raw-client.js';
 import { makeTempDir, removeDir } from '../test/helpers/state-dirs.js';
@@ -19,6 +21,7 @@ import {
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const WARMUP_MS = 300;
 const COLD_STARTS = 5;
+const REPLAY_EVENTS = 100_000;
 
 type Op = (client: SwtpmDataClient) => Promise<void>;
 
@@ -128,7 +131,7 @@ function median(values: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const mrtpm: MrtpmServer = await startMrtpm({ protocol: 'swtpm', logLevel: 'silent' });
+  const mrtpm: MrtpmServer = await startMrtpm({ protocol: 'swtpm', logLevel: 'silent', extraArgs: ['--mr', 'none'] });
   const swtpm = await startSwtpm({ pcrBanks: ['sha256', 'sha384'] });
   const targets = [
     { name: 'mrtpm', client: await SwtpmDataClient.connect(mrtpm.port) },
@@ -158,6 +161,8 @@ async function main(): Promise<void> {
   await Promise.all([mrtpm.stop(), swtpm.stop()]);
 
   const cold = await coldStartMs();
+  const mirror = await mirrorOverhead(SECONDS);
+  const replay = replaySpeed(REPLAY_EVENTS);
   const results = {
     date: new Date().toISOString(),
     node: process.version,
@@ -166,6 +171,8 @@ async function main(): Promise<void> {
     nodeFloor: floor,
     coldStartMs: { median: median(cold), runs: cold },
     idleRss,
+    mirror,
+    replay,
   };
 
   const fmt = (n: number): string => n.toFixed(0);
@@ -179,6 +186,10 @@ async function main(): Promise<void> {
   console.log(`| mrtpm cold start (spawn to first GetRandom, median of ${COLD_STARTS}) | ${results.coldStartMs.median.toFixed(0)} ms |`);
   console.log(`| mrtpm idle RSS | ${(idleRss.mrtpmKiB / 1024).toFixed(1)} MiB |`);
   console.log(`| swtpm idle RSS | ${(idleRss.swtpmKiB / 1024).toFixed(1)} MiB |`);
+  console.log(`| PCR_Extend (sha384, PCR 16) --mr none / --mr tdx-sim | ${fmt(mirror.noneOpsPerSecond)} / ${fmt(mirror.tdxSimOpsPerSecond)} ops/s |`);
+  console.log(`| mirroring overhead (time per PCR_Extend, tdx-sim / none; target <= 1.25) | ${mirror.overhead.toFixed(2)}x |`);
+  console.log(`| replay of a ${replay.events}-event MR log (${(replay.logBytes / 1e6).toFixed(1)} MB): parse + registers (target < 1000 ms) | ${(replay.parseMs + replay.registerReplayMs).toFixed(0)} ms |`);
+  console.log(`| ... and the PCR banks (2 banks) from the same log | ${replay.pcrReplayMs.toFixed(0)} ms |`);
   await writeFile('bench-results.json', `${JSON.stringify(results, null, 2)}\n`);
   console.log('\nwrote bench-results.json');
 }
