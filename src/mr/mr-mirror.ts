@@ -54,13 +54,14 @@ export class MrMirror implements PcrObserver {
 
   beforeExtend(e: PcrExtend): void {
     const mrIndex = this.map[e.pcr];
-    const reg = this.registerFor(mrIndex) ?? this.registerFor(RUNTIME_MR_INDEX)!;
+    const target = this.registerFor(mrIndex);
+    // PCR 0 (MRTD/RIM) and unmapped PCRs are logged, so PCR replay stays complete, but not extended.
+    const reg = target ?? this.registerFor(RUNTIME_MR_INDEX)!;
     const { alg, digest } = mrDigest(reg, e.supplied);
     const event: MirrorEvent = {
       kind: 'extend', pcr: e.pcr, command: e.command, applied: [...e.applied], mrSourceAlg: alg, eventData: e.eventData ?? new Uint8Array(0),
     };
-    if (this.registerFor(mrIndex)) this.extendAndLog(reg, digest, event);
-    // PCR 0 (MRTD/RIM) and unmapped PCRs: logged, so PCR replay stays complete, but not extended.
+    if (target) this.extendAndLog(target, digest, event);
     else this.append(encodeCcEvent({ mrIndex: mrIndex ?? 0, eventType: EV_NO_ACTION, digests: [{ hashAlg: reg.hashAlg, digest }], event: encodeMirrorEvent(event) }));
   }
 
@@ -125,6 +126,8 @@ export class MrMirror implements PcrObserver {
   }
 
   private append(record: Uint8Array): void {
+    // After a failed append, any later record would land where recovery must put the missing one.
+    if (this.broken) throw new TpmError(TPM_RC.FAILURE);
     try {
       this.log.append(record);
     } catch (err) {

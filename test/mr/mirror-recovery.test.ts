@@ -125,6 +125,8 @@ describe('mr/mirror recovery after a crash', () => {
     v.log.close();
     assert.throws(() => extendPcr16(v.mirror, 2), (e: Error) => e instanceof TpmError && e.rc === TPM_RC.FAILURE);
     assert.throws(() => extendPcr16(v.mirror, 3), (e: Error) => e instanceof TpmError && e.rc === TPM_RC.FAILURE);
+    const pcr0 = [{ hashAlg: TPM_ALG.SHA384, digest: digest(4) }];
+    assert.throws(() => v.mirror.beforeExtend({ pcr: 0, command: TPM_CC.PCR_Extend, applied: pcr0, supplied: pcr0 }), TpmError, 'nor an unmirrored record');
     v.backend.close();
     const w = open();
     assert.equal(w.mirror.recover(), 'completed');
