@@ -1,33 +1,47 @@
 import type { Readable } from 'node:stream';
+import type { FrameParser } from './framing.js';
 
 /** Why a read returned no bytes: the stream ended first, or the deadline passed. */
 export type ReadStop = 'end' | 'timeout';
 
 /**
- * Turns a byte stream into exact-length reads. Wire protocols are length-prefixed while TCP and
- * pipes deliver arbitrary segments: a prefix and its body may arrive apart, or several frames at
- * once, so protocol code asks for "n bytes" and never looks at segment boundaries.
+ * Turns a byte stream into exact-length reads or whole frames. Wire protocols are length-prefixed
+ * while TCP and pipes deliver arbitrary segments: a prefix and its body may arrive apart, or several
+ * frames at once, so protocol code asks for "n bytes" or "the next frame" and never looks at
+ * segment boundaries.
  */
 export class ByteReader {
   private chunks: Buffer[] = [];
   private size = 0;
-  private ended = false;
+  private finished = false;
   private wake: (() => void) | undefined;
+  /** What the last frame() call found missing: bytes to buffer before parsing again. */
+  private need = 0;
   /** Bytes ever received; lets swtpm tell an empty connection from a used one. */
   received = 0;
 
-  /** @param highWater pause the source while this many bytes wait unread and nobody is reading */
-  constructor(private readonly source: Readable, private readonly highWater = 4 << 20) {
+  /**
+   * @param highWater pause the source while this many bytes wait unread and nobody is reading
+   * @param onChange called synchronously after each chunk and at the end of the stream, for a
+   *   consumer that takes frames inside the source's callbacks (see FrameLoop)
+   */
+  constructor(
+    private readonly source: Readable,
+    private readonly highWater = 4 << 20,
+    private readonly onChange?: () => void,
+  ) {
     source.on('data', (chunk: Buffer | string) => {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       this.chunks.push(bytes);
       this.size += bytes.length;
       this.received += bytes.length;
-      if (!this.wake && this.size >= this.highWater) source.pause();
+      this.onChange?.();
+      if (!this.wake && this.size >= this.need && this.size >= this.highWater) source.pause();
       this.notify();
     });
     const finish = (): void => {
-      this.ended = true;
+      this.finished = true;
+      this.onChange?.();
       this.notify();
     };
     source.on('end', finish);
@@ -40,13 +54,46 @@ export class ByteReader {
     return this.size;
   }
 
+  /** The stream has ended (or failed): what is buffered is all there will be. */
+  get ended(): boolean {
+    return this.finished;
+  }
+
+  /**
+   * The next frame, consumed; undefined while its bytes are still missing (the source then flows).
+   * Parsing waits until as many bytes are buffered as the parser last asked for, so a large frame
+   * arriving in many segments is parsed (and its segments joined) once.
+   */
+  frame<F>(parse: FrameParser<F>): F | undefined {
+    if (this.size > 0 && this.size >= this.need) {
+      const parsed = parse(this.contiguous());
+      if ('frame' in parsed) {
+        this.take(parsed.length);
+        return parsed.frame;
+      }
+      this.need = parsed.need;
+    }
+    if (this.source.isPaused()) this.source.resume();
+    return undefined;
+  }
+
+  /** The next frame, waiting for its bytes; 'end' if the stream ends first. */
+  async nextFrame<F>(parse: FrameParser<F>): Promise<F | 'end'> {
+    for (;;) {
+      const frame = this.frame(parse);
+      if (frame !== undefined) return frame;
+      if (this.finished) return 'end';
+      await this.more();
+    }
+  }
+
   /**
    * Exactly n bytes, or why not. deadline is an absolute Date.now() value; without it the read
    * waits as long as the stream stays open.
    */
   async read(n: number, deadline?: number): Promise<Buffer | ReadStop> {
     while (this.size < n) {
-      if (this.ended) return 'end';
+      if (this.finished) return 'end';
       if (!(await this.more(deadline))) return 'timeout';
     }
     return this.take(n);
@@ -61,7 +108,7 @@ export class ByteReader {
   /** Resolves true once at least one byte is buffered, false if the stream ends first. */
   async waitForData(): Promise<boolean> {
     while (this.size === 0) {
-      if (this.ended) return false;
+      if (this.finished) return false;
       await this.more();
     }
     return true;
@@ -73,12 +120,19 @@ export class ByteReader {
   }
 
   private take(n: number): Buffer {
-    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
-    const out = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.chunks = rest.length > 0 ? [rest] : [];
-    this.size = rest.length;
-    return out;
+    const all = this.contiguous();
+    this.size -= n;
+    this.need = 0;
+    this.chunks = this.size > 0 ? [all.subarray(n)] : [];
+    return n === all.length ? all : all.subarray(0, n);
+  }
+
+  /** Everything buffered as one buffer (joined once, then kept joined). */
+  private contiguous(): Buffer {
+    if (this.chunks.length === 1) return this.chunks[0]!;
+    const all = Buffer.concat(this.chunks, this.size);
+    this.chunks = all.length > 0 ? [all] : [];
+    return all;
   }
 
   /** Waits for the next data or end event; false if the deadline passed first. */

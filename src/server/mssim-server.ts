@@ -1,14 +1,15 @@
 import type net from 'node:net';
 import type { ClientId, PlatformSignal, TpmDevice } from './device.js';
-import { ByteReader } from './byte-reader.js';
 import { CommandResponseSizes } from './command-response-sizes.js';
+import { FrameLoop, type LoopEnd, type Outcome } from './frame-loop.js';
+import { type BadLength, type Parsed, badLength, withBody } from './framing.js';
 import { type Logger, silentLogger } from './logger.js';
 import { type BoundAddress, Listener, listenPair } from './listener.js';
 import {
   HANDSHAKE_FLAGS, HANDSHAKE_SERVER_VERSION, MSSIM, PLATFORM_SIGNALS, PLATFORM_UNKNOWN_CODE_REPLY,
 } from './mssim-codes.js';
 import { Tasks } from './tasks.js';
-import { DEFAULT_MAX_FRAME, envelope, u32, u32s, writeAll } from './wire.js';
+import { DEFAULT_MAX_FRAME, envelope, u32, u32s } from './wire.js';
 
 export interface MssimServerOptions {
   device: TpmDevice;
@@ -26,19 +27,38 @@ export interface MssimAddresses {
   platform: BoundAddress;
 }
 
-/** What a handler asks of its connection loop after its reply (if any) is written. */
-type Outcome = { reply?: Uint8Array; next: 'continue' | 'close' | 'abort' | 'stop' };
+/** What follows a code on the wire: nothing, a u32 argument, a u32-sized body, or a command. */
+type Shape = 'bare' | 'u32' | 'sized' | 'command';
+
+/** One frame: its code, the u32 argument or command locality, and the body of sized frames. */
+interface Frame {
+  code: number;
+  arg: number;
+  body: Buffer;
+}
+
+/** A code that the port does not serve; the frame is just the code. */
+interface Unknown {
+  unknown: number;
+}
 
 interface Connection {
+  port: 'tpm' | 'platform';
   id: number;
-  reader: ByteReader;
   client: ClientId | undefined;
 }
 
-type Handler = (conn: Connection) => Promise<Outcome>;
+interface Handler {
+  shape: Shape;
+  run: (frame: Frame, conn: Connection) => Outcome;
+}
 
 const ACK: Outcome = { reply: u32(0), next: 'continue' };
 const ABORT: Outcome = { next: 'abort' };
+const NO_BODY = Buffer.alloc(0);
+/** Bytes before the body: code | u32 length, or code | u8 locality | u32 length. */
+const SIZED_HEAD = 8;
+const COMMAND_HEAD = 9;
 /** Idle time after our half-close before a peer that never closes is cut off. */
 const LINGER_MS = 2000;
 
@@ -69,24 +89,26 @@ export class MssimServer {
     this.tpm = new Listener('mssim-tpm', (s) => this.accept(s, 'tpm'), this.logger);
     this.platform = new Listener('mssim-platform', (s) => this.accept(s, 'platform'), this.logger);
 
+    const bare = (run: () => Outcome): Handler => ({ shape: 'bare', run });
     const ends: [number, Handler][] = [
-      [MSSIM.SESSION_END, async () => ({ next: 'close' })],
-      [MSSIM.STOP, async () => ({ next: 'stop' })],
+      [MSSIM.SESSION_END, bare(() => ({ next: 'close' }))],
+      [MSSIM.STOP, bare(() => ({ next: 'stop' }))],
     ];
     this.tpmHandlers = new Map<number, Handler>([
-      [MSSIM.SEND_COMMAND, (c) => this.sendCommand(c)],
-      [MSSIM.SIGNAL_HASH_START, async () => this.signal('hashStart')],
-      [MSSIM.SIGNAL_HASH_DATA, (c) => this.hashData(c)],
-      [MSSIM.SIGNAL_HASH_END, async () => this.signal('hashEnd')],
-      [MSSIM.REMOTE_HANDSHAKE, (c) => this.remoteHandshake(c)],
-      [MSSIM.SET_ALTERNATIVE_RESULT, (c) => this.ignoreU32(c, u32(0))],
+      [MSSIM.SEND_COMMAND, { shape: 'command', run: (f, c) => this.sendCommand(f, c) }],
+      [MSSIM.SIGNAL_HASH_START, bare(() => this.signal('hashStart'))],
+      [MSSIM.SIGNAL_HASH_DATA, { shape: 'sized', run: (f) => this.hashData(f.body) }],
+      [MSSIM.SIGNAL_HASH_END, bare(() => this.signal('hashEnd'))],
+      [MSSIM.REMOTE_HANDSHAKE, { shape: 'u32', run: (f, c) => this.remoteHandshake(f.arg, c) }],
+      // The argument has no effect here.
+      [MSSIM.SET_ALTERNATIVE_RESULT, { shape: 'u32', run: () => ACK }],
       ...ends,
     ]);
     this.platformHandlers = new Map<number, Handler>([
-      ...[...PLATFORM_SIGNALS].map(([code, signal]): [number, Handler] => [code, async () => this.signal(signal)]),
-      [MSSIM.GET_COMMAND_RESPONSE_SIZES, async () => ({ reply: envelope(this.sizes.takeReport()), next: 'continue' })],
+      ...[...PLATFORM_SIGNALS].map(([code, signal]): [number, Handler] => [code, bare(() => this.signal(signal))]),
+      [MSSIM.GET_COMMAND_RESPONSE_SIZES, bare(() => ({ reply: envelope(this.sizes.takeReport()), next: 'continue' }))],
       // No Authenticated Countdown Timer ever fires here: signaled = 0.
-      [MSSIM.ACT_GET_SIGNALED, (c) => this.ignoreU32(c, u32s(0, 0))],
+      [MSSIM.ACT_GET_SIGNALED, { shape: 'u32', run: () => ({ reply: u32s(0, 0), next: 'continue' }) }],
       ...ends,
     ]);
   }
@@ -112,47 +134,67 @@ export class MssimServer {
 
   private async serve(socket: net.Socket, port: 'tpm' | 'platform', id: number): Promise<void> {
     const handlers = port === 'tpm' ? this.tpmHandlers : this.platformHandlers;
-    const conn: Connection = {
-      id,
-      reader: new ByteReader(socket),
-      client: port === 'tpm' ? this.device.openClient() : undefined,
-    };
+    const conn: Connection = { port, id, client: port === 'tpm' ? this.device.openClient() : undefined };
     this.logger.debug('mssim connection opened', { port, id, client: conn.client, remote: socket.remoteAddress });
-    let next: Outcome['next'] = 'close';
+    const loop = new FrameLoop(socket, (bytes) => this.parse(handlers, bytes), (frame) => this.run(handlers, frame, conn));
+    let end: LoopEnd;
     try {
-      for (;;) {
-        const code = await conn.reader.readU32();
-        if (typeof code === 'string') {
-          next = 'close';
-          break;
-        }
-        const handler = handlers.get(code);
-        const outcome = handler ? await handler(conn) : this.unknownCode(port, id, code);
-        if (outcome.reply) await writeAll(socket, outcome.reply);
-        next = outcome.next;
-        if (next !== 'continue') break;
-      }
+      end = await loop.ended;
     } catch (error) {
       this.logger.error('mssim connection failed', { port, id, error });
-      next = 'abort';
+      end = 'abort';
     } finally {
       if (conn.client !== undefined) this.device.closeClient(conn.client);
     }
-    if (next === 'abort') {
+    // A frame cut off by the end of the stream is dropped with the connection.
+    if (end === 'abort' || end === 'truncated') {
       socket.destroy();
     } else {
       socket.end();
       socket.setTimeout(LINGER_MS, () => socket.destroy());
     }
-    this.logger.debug('mssim connection closed', { port, id, how: next });
+    this.logger.debug('mssim connection closed', { port, id, how: end });
     // Not awaited: close() waits for this very loop to finish.
-    if (next === 'stop') void this.stop();
+    if (end === 'stop') void this.stop();
+  }
+
+  /** The framing of every code, from its handler's shape; an unknown code is a frame of its own. */
+  private parse(handlers: ReadonlyMap<number, Handler>, bytes: Buffer): Parsed<Frame | Unknown | BadLength> {
+    if (bytes.length < 4) return { need: 4 };
+    const code = bytes.readUInt32BE(0);
+    const shape = handlers.get(code)?.shape;
+    switch (shape) {
+      case undefined:
+        return { frame: { unknown: code }, length: 4 };
+      case 'bare':
+        return { frame: { code, arg: 0, body: NO_BODY }, length: 4 };
+      case 'u32':
+        return bytes.length < 8 ? { need: 8 } : { frame: { code, arg: bytes.readUInt32BE(4), body: NO_BODY }, length: 8 };
+      case 'sized':
+      case 'command': {
+        const head = shape === 'sized' ? SIZED_HEAD : COMMAND_HEAD;
+        if (bytes.length < head) return { need: head };
+        const length = bytes.readUInt32BE(head - 4);
+        if (length > this.maxFrame) return badLength(length);
+        const arg = shape === 'command' ? bytes[4]! : 0;
+        return withBody(bytes, head, length, (body) => ({ code, arg, body }));
+      }
+    }
+  }
+
+  private run(handlers: ReadonlyMap<number, Handler>, frame: Frame | Unknown | BadLength, conn: Connection): Outcome {
+    if ('unknown' in frame) return this.unknownCode(conn, frame.unknown);
+    if ('badLength' in frame) {
+      this.logger.warn('mssim frame too large; closing connection', { id: conn.id, length: frame.badLength, max: this.maxFrame });
+      return ABORT;
+    }
+    return handlers.get(frame.code)!.run(frame, conn);
   }
 
   /** The simulator answers 1 on the platform port and nothing on the TPM port, then closes. */
-  private unknownCode(port: 'tpm' | 'platform', id: number, code: number): Outcome {
-    this.logger.warn('mssim unknown command code; closing connection', { port, id, code });
-    return port === 'platform' ? { reply: u32(PLATFORM_UNKNOWN_CODE_REPLY), next: 'close' } : ABORT;
+  private unknownCode(conn: Connection, code: number): Outcome {
+    this.logger.warn('mssim unknown command code; closing connection', { port: conn.port, id: conn.id, code });
+    return conn.port === 'platform' ? { reply: u32(PLATFORM_UNKNOWN_CODE_REPLY), next: 'close' } : ABORT;
   }
 
   private async stop(): Promise<void> {
@@ -168,52 +210,26 @@ export class MssimServer {
     return ACK;
   }
 
-  /** Reads a u32 length and that many bytes; undefined (after a warning) if it cannot. */
-  private async readSized(conn: Connection, what: string): Promise<Buffer | undefined> {
-    const length = await conn.reader.readU32();
-    if (typeof length === 'string') return undefined;
-    if (length > this.maxFrame) {
-      this.logger.warn('mssim frame too large; closing connection', { id: conn.id, what, length, max: this.maxFrame });
-      return undefined;
-    }
-    const body = await conn.reader.read(length);
-    return typeof body === 'string' ? undefined : body;
-  }
-
-  private async sendCommand(conn: Connection): Promise<Outcome> {
-    const locality = await conn.reader.read(1);
-    if (typeof locality === 'string') return ABORT;
-    const command = await this.readSized(conn, 'command');
-    if (!command) return ABORT;
+  private sendCommand(frame: Frame, conn: Connection): Outcome {
     // A powered-off simulator answers with an empty response (_rpc__Send_Command).
-    let response: Uint8Array = new Uint8Array(0);
+    let response: Uint8Array = NO_BODY;
     if (this.device.poweredOn) {
-      response = this.device.execute(command, locality[0]!, conn.client!);
-      this.sizes.record(command, response);
+      response = this.device.execute(frame.body, frame.arg, conn.client!);
+      this.sizes.record(frame.body, response);
     }
     return { reply: envelope(response), next: 'continue' };
   }
 
-  private async hashData(conn: Connection): Promise<Outcome> {
-    const data = await this.readSized(conn, 'hash data');
-    if (!data) return ABORT;
+  private hashData(data: Buffer): Outcome {
     this.device.hashData(data);
     return ACK;
   }
 
-  private async remoteHandshake(conn: Connection): Promise<Outcome> {
-    const clientVersion = await conn.reader.readU32();
-    if (typeof clientVersion === 'string') return ABORT;
+  private remoteHandshake(clientVersion: number, conn: Connection): Outcome {
     if (clientVersion === 0) {
       this.logger.warn('mssim handshake with client version 0; closing connection', { id: conn.id });
       return { next: 'close' };
     }
     return { reply: u32s(HANDSHAKE_SERVER_VERSION, HANDSHAKE_FLAGS, 0), next: 'continue' };
-  }
-
-  /** Codes whose u32 argument has no effect here. */
-  private async ignoreU32(conn: Connection, reply: Uint8Array): Promise<Outcome> {
-    const argument = await conn.reader.readU32();
-    return typeof argument === 'string' ? ABORT : { reply, next: 'continue' };
   }
 }

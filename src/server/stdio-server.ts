@@ -2,7 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { ClientId, TpmDevice } from './device.js';
 import { ByteReader } from './byte-reader.js';
 import { type Logger, silentLogger } from './logger.js';
-import { DEFAULT_MAX_FRAME, TPM_HEADER_SIZE, headerSize, writeAll } from './wire.js';
+import { DEFAULT_MAX_FRAME, rawCommand, writeAll } from './wire.js';
 
 export interface StdioServerOptions {
   device: TpmDevice;
@@ -85,19 +85,15 @@ export class StdioServer {
 
   private async loop(output: Writable): Promise<StdioEndReason> {
     for (;;) {
-      const header = await this.reader.read(TPM_HEADER_SIZE);
-      if (typeof header === 'string') return 'eof';
-      const size = headerSize(header);
-      if (size < TPM_HEADER_SIZE || size > this.maxFrame) {
-        this.logger.warn('stdio bad command size; ending session', { size, max: this.maxFrame });
+      const frame = await this.reader.nextFrame((bytes) => rawCommand(bytes, this.maxFrame, (command) => command));
+      if (frame === 'end') return 'eof';
+      if ('badLength' in frame) {
+        this.logger.warn('stdio bad command size; ending session', { size: frame.badLength, max: this.maxFrame });
         return 'bad-frame';
       }
-      const rest = await this.reader.read(size - TPM_HEADER_SIZE);
-      if (typeof rest === 'string') return 'eof';
       const client = this.client;
       if (client === undefined) return 'closed';
-      const response = this.device.execute(Buffer.concat([header, rest]), this.options.locality ?? 0, client);
-      await writeAll(output, response);
+      await writeAll(output, this.device.execute(frame, this.options.locality ?? 0, client));
     }
   }
 }

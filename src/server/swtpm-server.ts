@@ -1,12 +1,14 @@
 import type net from 'node:net';
 import type { ClientId, TpmDevice } from './device.js';
 import { ByteReader } from './byte-reader.js';
+import { FrameLoop, type Outcome } from './frame-loop.js';
+import type { BadLength, Parsed } from './framing.js';
 import { type Logger, silentLogger } from './logger.js';
 import { type BoundAddress, Listener, listenPair } from './listener.js';
 import { PTM_RES, TPM_FAILURE_RESPONSE } from './swtpm-codes.js';
 import { CONTROL_COMMANDS, type ControlCommand, type ControlContext, type SwtpmInfo } from './swtpm-control.js';
 import { Tasks } from './tasks.js';
-import { DEFAULT_MAX_FRAME, TPM_HEADER_SIZE, envelope, headerSize, u32, writeAll } from './wire.js';
+import { DEFAULT_MAX_FRAME, TPM_HEADER_SIZE, commandFrame, envelope, rawCommand, u32, writeAll } from './wire.js';
 
 export interface SwtpmServerOptions {
   device: TpmDevice;
@@ -47,6 +49,12 @@ const DEFAULT_CTRL_TIMEOUT_MS = 500;
 /** The mssim TPM_SEND_COMMAND prefix swtpm accepts on its data channel: u32 8 | u8 locality | u32 size. */
 const SEND_COMMAND = 8;
 const SEND_COMMAND_PREFIX = 9;
+
+/** A data-channel command; `locality` is set when it came with the mssim prefix. */
+interface DataCommand {
+  command: Buffer;
+  locality: number | undefined;
+}
 
 /**
  * swtpm's two channels: raw TPM commands on the data socket, swtpm ioctl-style commands on the
@@ -135,43 +143,42 @@ export class SwtpmServer {
   }
 
   private async serveData(socket: net.Socket, id: number): Promise<void> {
-    const reader = new ByteReader(socket);
-    let ok = true;
+    const loop = new FrameLoop(socket, (bytes) => this.parseData(bytes), (frame) => this.dataCommand(frame, id));
     try {
-      while (ok) ok = await this.dataCommand(socket, reader, id);
+      await loop.ended;
     } catch (error) {
       this.logger.error('swtpm data connection failed', { id, error });
     }
     socket.destroy();
-    if (reader.received === 0 && !this.closing) {
+    if (loop.reader.received === 0 && !this.closing) {
       this.logger.debug('swtpm empty data connection: new client context', { id, ended: this.client });
       this.endClient();
     }
     this.logger.debug('swtpm connection closed', { channel: 'data', id });
   }
 
-  /** Serves one command; false when the connection is over. */
-  private async dataCommand(socket: net.Socket, reader: ByteReader, id: number): Promise<boolean> {
-    const head = await reader.read(TPM_HEADER_SIZE);
-    if (typeof head === 'string') return false;
+  private parseData(bytes: Buffer): Parsed<DataCommand | BadLength> {
+    if (bytes.length < TPM_HEADER_SIZE) return { need: TPM_HEADER_SIZE };
     // swtpm's tpmlib_handle_tcg_tpm2_cmd_header(): a first u32 of 8 cannot start a TPM 2 command
-    // (tag 0x0000), so it is the mssim prefix; its locality sticks, as in swtpm.
-    const prefixed = head.readUInt32BE(0) === SEND_COMMAND;
-    const size = prefixed ? head.readUInt32BE(5) : headerSize(head);
-    if (size < TPM_HEADER_SIZE || size > this.maxFrame) {
-      this.logger.warn('swtpm bad command size; closing connection', { id, size, prefixed, max: this.maxFrame });
-      return false;
+    // (tag 0x0000), so it is the mssim prefix u32 8 | u8 locality | u32 size.
+    if (bytes.readUInt32BE(0) === SEND_COMMAND) {
+      const locality = bytes[4]!;
+      return commandFrame(bytes, SEND_COMMAND_PREFIX, bytes.readUInt32BE(5), this.maxFrame, (command) => ({ command, locality }));
     }
-    const have = prefixed ? head.subarray(SEND_COMMAND_PREFIX) : head;
-    const rest = await reader.read(size - have.length);
-    if (typeof rest === 'string') return false;
-    const command = Buffer.concat([have, rest]);
-    if (prefixed) this.context.locality = head[4]!;
+    return rawCommand(bytes, this.maxFrame, (command) => ({ command, locality: undefined }));
+  }
+
+  private dataCommand(frame: DataCommand | BadLength, id: number): Outcome {
+    if ('badLength' in frame) {
+      this.logger.warn('swtpm bad command size; closing connection', { id, size: frame.badLength, max: this.maxFrame });
+      return { next: 'abort' };
+    }
+    // The prefix's locality sticks, as in swtpm.
+    if (frame.locality !== undefined) this.context.locality = frame.locality;
     const response = this.device.poweredOn
-      ? this.device.execute(command, this.context.locality, this.currentClient())
+      ? this.device.execute(frame.command, this.context.locality, this.currentClient())
       : TPM_FAILURE_RESPONSE;
-    await writeAll(socket, prefixed ? envelope(response) : response);
-    return true;
+    return { reply: frame.locality === undefined ? response : envelope(response), next: 'continue' };
   }
 
   private async serveCtrl(socket: net.Socket, id: number): Promise<void> {
