@@ -9,12 +9,13 @@ import { hash } from '../tpm/crypto/hash.js';
 import { bytesEqual } from '../tpm/crypto/bytes.js';
 import type { PcrExtend, PcrObserver, PcrStartup } from '../tpm/pcr/pcr-banks.js';
 import { EV_EVENT_TAG, EV_NO_ACTION } from '../eventlog/event-types.js';
-import { encodeCcEvent } from '../eventlog/cc-event.js';
+import { encodeCcEvent, readCcEvent } from '../eventlog/cc-event.js';
+import { LeReader } from '../eventlog/le-bytes.js';
 import { MrError, type MeasurementRegister, type MrBackend } from './mr-backend.js';
 import { extendValue } from './extend-rule.js';
 import { RUNTIME_MR_INDEX, type PcrMrMap } from './pcr-mr-map.js';
 import { encodeMirrorEvent, type MirrorEvent } from './mirror-events.js';
-import type { IntentFile } from './write-ahead-intent.js';
+import type { IntentFile, MrIntent } from './write-ahead-intent.js';
 import type { MrEventLogFile } from './mr-event-log-file.js';
 
 /** What start-up recovery did with the intent left by the previous process. */
@@ -87,7 +88,7 @@ export class MrMirror implements PcrObserver {
    */
   recover(): RecoveryOutcome {
     const intent = this.intent.read();
-    if (!intent || this.log.length !== intent.logOffset) {
+    if (!intent || this.log.length !== intent.logOffset || !this.consistent(intent)) {
       this.intent.clear();
       return 'none';
     }
@@ -101,6 +102,18 @@ export class MrMirror implements PcrObserver {
     }
     this.intent.clear();
     return outcome;
+  }
+
+  /** False for a torn intent: its expected value is not the extend of its old value by its record's digest. */
+  private consistent(intent: MrIntent): boolean {
+    const reg = this.backend.register(intent.register);
+    if (!reg) return false;
+    try {
+      const digest = readCcEvent(new LeReader(intent.record), new Map([[reg.hashAlg, reg.size]])).digests.find((d) => d.hashAlg === reg.hashAlg)?.digest;
+      return digest !== undefined && intent.old.length === reg.size && bytesEqual(extendValue(reg.hashAlg, intent.old, digest), intent.expected);
+    } catch {
+      return false;
+    }
   }
 
   /** A lifecycle step an MR cannot take (it never resets): its event's digest goes into the runtime MR. */

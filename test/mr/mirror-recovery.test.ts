@@ -97,10 +97,11 @@ describe('mr/mirror recovery after a crash', () => {
     v.close();
   });
 
-  it('a torn intent (bad checksum) reads as no intent', () => {
+  it('a torn intent (expected value not the extend of old by the record digest) reads as no intent', () => {
     const { before } = twoExtends();
     const intent = readFileSync(paths().intent);
-    intent[intent.length - 1]! ^= 0xff;
+    // Byte 40 lies in `old` (after magic, size, log offset and the register name).
+    intent[40]! ^= 0xff;
     writeFileSync(paths().intent, intent);
     truncateSync(paths().log, before);
     const v = open();
