@@ -1,6 +1,7 @@
 /** `mrtpm mr read | replay | extend | log`: the measurement registers and their history, for operators. */
 import { Command, Option } from 'commander';
 import { createLogger } from '../server/logger.js';
+import { StateDirInUseError } from '../store/state-dir.js';
 import { hashAlgName } from '../eventlog/spec-id-event.js';
 import { eventTypeName } from '../eventlog/event-types.js';
 import { logToJson } from '../eventlog/cc-event-log.js';
@@ -19,10 +20,16 @@ const print = (value: unknown): void => { process.stdout.write(`${JSON.stringify
 
 /** Operator commands report a failure as one line and exit status 2 (1 means "registers differ"). */
 const guarded = <A extends unknown[]>(action: (...args: A) => void) => (...args: A): void => {
+  // Output piped into `head` and the like: stop quietly when the reader goes away.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   try {
     action(...args);
   } catch (err) {
-    process.stderr.write(`mrtpm mr: ${err instanceof Error ? err.message : String(err)}\n`);
+    const hint = err instanceof StateDirInUseError ? ' (a running mrtpm serve holds it; stop it first)' : '';
+    process.stderr.write(`mrtpm mr: ${err instanceof Error ? err.message : String(err)}${hint}\n`);
     process.exitCode = 2;
   }
 };
