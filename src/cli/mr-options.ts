@@ -48,7 +48,7 @@ export function addMrOptions(cmd: Command, defaultBackend: MrBackendName = 'tdx-
     .addOption(new Option('--mr-init <list>', 'simulators, at creation: read-only register values, e.g. mrtd=<hex>,mrconfigid=<hex> (tdx) or rim=<hex> (cca)')
       .argParser(parseInit).default({}, 'zeros'))
     .addOption(new Option('--mr-hash <alg>', 'cca-sim, at creation: the realm hash, sha256, sha384 or sha512').argParser(parseRealmHash))
-    .addOption(new Option('--mr-log <dir>', 'MR event log directory (default: <state>/mr-log for the simulators, /run/mrtpm for tsm-mr)'))
+    .addOption(new Option('--mr-log <dir>', 'MR event log directory (default: <state>/<backend>.log for the simulators, next to their register file; /run/mrtpm for tsm-mr)'))
     .addOption(new Option('--mr-map <map>', 'PCR->register overrides of the UEFI map, e.g. 10:rtmr3,16-23:rtmr3 (none = not mirrored)'))
     .addOption(new Option('--mr-sysfs-root <dir>', 'tsm-mr: where the misc devices are (default: /sys/class/misc)'))
     .addOption(new Option('--ccel <file>', 'the firmware\'s CC event log (default: /sys/firmware/acpi/tables/data/CCEL when present)'));

@@ -51,4 +51,11 @@ describe('mrtpm mr with the simulators\' creation options', function () {
     await assert.rejects(run(process.execPath, [MRTPM_MAIN, 'mr', 'extend', 'rem3', 'ab'.repeat(32), '--state', state, '--mr', 'cca-sim']),
       (err: { code: number; stderr: string }) => err.code === 2 && /EINVAL/.test(err.stderr));
   });
+
+  it('two simulators in one state directory keep separate histories', async () => {
+    await mrtpm(['mr', 'extend', 'rtmr3', 'cd'.repeat(48), '--state', state]);
+    await mrtpm(['mr', 'extend', 'rem3', 'ef'.repeat(32), '--state', state, '--mr', 'cca-sim']);
+    assert.match(await mrtpm(['mr', 'replay', '--state', state]), /^rtmr3 +matches/m);
+    assert.match(await mrtpm(['mr', 'replay', '--state', state, '--mr', 'cca-sim']), /^rem3 +matches/m);
+  });
 });

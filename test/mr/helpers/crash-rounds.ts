@@ -29,7 +29,7 @@ export interface CrashReport {
 /** Checks the files a (running, idle) vTPM left: registers replay, every acknowledged digest is logged. */
 function checkHistory(stateDir: string, acknowledged: readonly string[]): void {
   const snapshot = readRegisterFile(join(stateDir, 'tdx-sim.registers'));
-  const { events } = readMrEventLog(join(stateDir, 'mr-log', 'events.log'));
+  const { events } = readMrEventLog(join(stateDir, 'tdx-sim.log', 'events.log'));
   const checks = checkRegisters({ registers: snapshot.registers, read: (n) => snapshot.values.get(n)! }, events);
   for (const c of checks) assert.ok(c.match, `${c.register} does not replay from the log`);
   const logged = new Set(events.filter((e) => decodeMirrorEvent(e.event)?.kind === 'extend').map((e) => Buffer.from(e.digests[0]!.digest).toString('hex')));
