@@ -18,22 +18,19 @@ function startup(ctx: CommandContext, su: number): void {
   if (su === TPM_SU.STATE && (!saved || p.pendingAllocation)) throw TpmError.parameter(TPM_RC.VALUE, 1);
   v.startupLocality = ctx.locality;
   v.orderlyStartup = p.shutdown !== 'none';
+  // The PCRs first: their observer (the MR mirror) may refuse, and then nothing else has changed.
   if (!saved) {
     // TPM Reset: new epoch; saved contexts of the old one become unloadable.
+    core.pcrs.initialize();
     p.resetCount = (p.resetCount + 1) >>> 0;
     p.restartCount = 0;
-    if (p.pendingAllocation) {
-      p.pcrAllocation = p.pendingAllocation;
-      delete p.pendingAllocation;
-    }
     p.resetEpoch = randomBytes(16);
-    core.pcrs.initialize();
     v.savedSessions = new Map();
     v.contextCounter = 0n;
   } else {
     // TPM Restart (CLEAR) or Resume (STATE): saved sessions survive; PCRs come back only on Resume.
-    p.restartCount = (p.restartCount + 1) >>> 0;
     core.pcrs.startup(su === TPM_SU.STATE ? 'resume' : 'restart', saved);
+    p.restartCount = (p.restartCount + 1) >>> 0;
     v.savedSessions = saved.savedSessions;
     v.contextCounter = saved.contextCounter;
   }

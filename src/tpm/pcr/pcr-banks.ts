@@ -105,8 +105,14 @@ export class PcrBanks {
    * moves even at Startup (TPM Reset starts it from zero, Restart and Resume from the saved value).
    */
   startup(kind: StartupKind, saved?: SavedPcrs): void {
+    // A TPM Reset applies a pending PCR_Allocate; the observer sees the allocation the banks get.
+    const pending = kind === 'reset' ? this.p.pendingAllocation : undefined;
     const hcrtm = this.v.hcrtm && [...this.v.hcrtm].map(([hashAlg, digest]) => ({ hashAlg, digest }));
-    this.observer.beforeStartup?.({ kind, locality: this.v.startupLocality, allocation: this.allocation, ...(hcrtm && { hcrtm }) });
+    this.observer.beforeStartup?.({ kind, locality: this.v.startupLocality, allocation: pending ?? this.allocation, ...(hcrtm && { hcrtm }) });
+    if (pending) {
+      this.p.pcrAllocation = pending;
+      delete this.p.pendingAllocation;
+    }
     this.v.pcrUpdateCounter = kind === 'reset' ? 0 : saved?.pcrUpdateCounter ?? 0;
     this.v.pcrs = new Map(this.allocation.map((b) => [b.hash, PCR_ATTRIBUTES.map((attr, pcr) => {
       const kept = kind === 'resume' && attr.save ? saved?.pcrs.get(b.hash)?.[pcr] : undefined;

@@ -252,6 +252,23 @@ describe('PCR commands (engine)', () => {
       assert.deepEqual(seen, ['extend 3 12 of 4,12 cc=386 counter=20', 'extend 23 11,12 of 4,11,12,13 cc=316 counter=21', 'reset 23']);
     });
 
+    it('a Startup the observer refuses changes nothing: the retry counts one TPM Reset and applies PCR_Allocate', () => {
+      let refuse = false;
+      const t = startedTpm(undefined, { beforeStartup: () => { if (refuse) throw new TpmError(0x922); } });
+      t.ok(commands.allocate([[ALG.sha256, bits([...Array(24).keys()])], [ALG.sha384, [0, 0, 0]], [ALG.sha1, bits([0, 17])]]));
+      const resetCount = t.tpm.persistent.resetCount;
+      t.tpm.powerOff();
+      t.tpm.powerOn();
+      refuse = true;
+      assert.equal(rcOf(t.run(commands.startup())), 0x922);
+      assert.equal(t.tpm.persistent.resetCount, resetCount);
+      assert.ok(t.tpm.persistent.pendingAllocation, 'the allocation is still pending');
+      refuse = false;
+      t.ok(commands.startup());
+      assert.equal(t.tpm.persistent.resetCount, resetCount + 1);
+      assert.deepEqual(t.tpm.persistent.pcrAllocation.map((b) => [b.hash, b.pcrs.length]), [[ALG.sha1, 2], [ALG.sha256, 24]]);
+    });
+
     it('a refusing observer fails the command with nothing moved', () => {
       let refuse = false;
       const observer = {
