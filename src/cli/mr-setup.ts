@@ -26,8 +26,8 @@ const RUN_DIR = '/run/mrtpm';
 const LOG_FILE = 'events.log';
 const INTENT_FILE = 'intent';
 
-export const registerFilePath = (o: MrOptions): string => resolve(o.mrRegisters ?? join(o.state, `${o.mr}.registers`));
-export const logDirPath = (o: MrOptions): string => resolve(o.mrLog ?? (o.mr === 'tsm-mr' ? RUN_DIR : join(o.state, `${o.mr}.log`)));
+const registerFilePath = (o: MrOptions): string => resolve(o.mrRegisters ?? join(o.state, `${o.mr}.registers`));
+const logDirPath = (o: MrOptions): string => resolve(o.mrLog ?? (o.mr === 'tsm-mr' ? RUN_DIR : join(o.state, `${o.mr}.log`)));
 export const logFilePath = (o: MrOptions): string => join(logDirPath(o), LOG_FILE);
 
 function openBackend(o: MrOptions): MrBackend {
