@@ -10,7 +10,7 @@ import { decodeMirrorEvent, type MirrorEvent } from '../mr/mirror-events.js';
 import { checkRegisters } from '../mr/register-check.js';
 import { replayPcrs } from '../mr/pcr-replay.js';
 import { addMrOptions, parseHex, type MrOptions } from './mr-options.js';
-import { firmwareEvents, logFilePath, openMr, readRegisters } from './mr-setup.js';
+import { firmwareLog, logFilePath, openMr, readRegisters } from './mr-setup.js';
 
 interface JsonFlag { json: boolean }
 interface LogFile { log?: string }
@@ -49,7 +49,7 @@ function read(o: MrOptions & JsonFlag): void {
 
 function replay(o: MrOptions & JsonFlag & LogFile): void {
   const log = readMrEventLog(o.log ?? logFilePath(o));
-  const registers = checkRegisters(readRegisters(o), [...firmwareEvents(o), ...log.events]);
+  const registers = checkRegisters(readRegisters(o), log.events, firmwareLog(o));
   const pcrs = replayPcrs(log.events);
   const banks = Object.fromEntries([...pcrs.banks].map(([alg, values]) => [hashAlgName(alg), Object.fromEntries(values.map((v, i) => [i, hex(v)]))]));
   if (o.json) {

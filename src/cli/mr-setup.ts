@@ -19,7 +19,7 @@ import { IntentFile } from '../mr/write-ahead-intent.js';
 import { parsePcrMrMap, RUNTIME_MR_INDEX, UEFI_PCR_MR_MAP } from '../mr/pcr-mr-map.js';
 import { checkRegisters, type RegisterCheck, type RegisterSource } from '../mr/register-check.js';
 import { CCEL_DATA_PATH, readCcel } from '../eventlog/ccel.js';
-import type { CcEvent } from '../eventlog/cc-event.js';
+import type { ParsedCcEventLog } from '../eventlog/cc-event-log.js';
 import type { MrOptions } from './mr-options.js';
 
 const RUN_DIR = '/run/mrtpm';
@@ -53,9 +53,9 @@ export function readRegisters(o: MrOptions): RegisterSource {
 }
 
 /** The firmware's part of the history: `--ccel`, else the kernel's CCEL data when present. */
-export function firmwareEvents(o: MrOptions): CcEvent[] {
+export function firmwareLog(o: MrOptions): ParsedCcEventLog | undefined {
   const path = o.ccel ?? (existsSync(CCEL_DATA_PATH) ? CCEL_DATA_PATH : undefined);
-  return path ? readCcel(path)?.events ?? [] : [];
+  return path ? readCcel(path) : undefined;
 }
 
 export class MrSetup {
@@ -93,7 +93,7 @@ export class MrSetup {
 
   /** CCEL, then mrtpm's log, replayed against the live registers. */
   check(): RegisterCheck[] {
-    return checkRegisters(this.backend, [...firmwareEvents(this.options), ...readMrEventLog(this.log.path).events]);
+    return checkRegisters(this.backend, readMrEventLog(this.log.path).events, firmwareLog(this.options));
   }
 
   close(): void {

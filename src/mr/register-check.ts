@@ -1,6 +1,7 @@
 /** Replay of an MR history (firmware CCEL, then mrtpm's log) against the live registers. */
 import type { CcEvent } from '../eventlog/cc-event.js';
-import { replayCcEvents } from '../eventlog/replay.js';
+import { replayCcelThenLog } from '../eventlog/ccel.js';
+import type { ParsedCcEventLog } from '../eventlog/cc-event-log.js';
 import { bytesEqual } from '../tpm/crypto/bytes.js';
 import type { MrBackend } from './mr-backend.js';
 
@@ -15,10 +16,13 @@ export interface RegisterCheck {
   match: boolean;
 }
 
-/** Every extendable register the CC event log can name (MRTD/RIM are measured at build, not extended). */
-export function checkRegisters(backend: RegisterSource, events: readonly CcEvent[]): RegisterCheck[] {
+/**
+ * Every extendable register the CC event log can name (MRTD/RIM are measured at build, not
+ * extended), replayed from the firmware's CCEL (if any) and then mrtpm's log.
+ */
+export function checkRegisters(backend: RegisterSource, log: readonly CcEvent[], ccel?: ParsedCcEventLog): RegisterCheck[] {
   const regs = backend.registers.filter((r) => r.extendable && r.ccMrIndex !== undefined);
-  const replayed = replayCcEvents(events, regs.map((r) => ({ ccMrIndex: r.ccMrIndex!, hashAlg: r.hashAlg, size: r.size })));
+  const replayed = replayCcelThenLog(ccel, log, regs.map((r) => ({ ccMrIndex: r.ccMrIndex!, hashAlg: r.hashAlg, size: r.size })));
   return regs.map((r) => {
     const live = backend.read(r.name);
     const value = replayed.get(r.ccMrIndex!)!;
