@@ -30,6 +30,8 @@ const registerFilePath = (o: MrOptions): string => resolve(o.mrRegisters ?? join
 const logDirPath = (o: MrOptions): string => resolve(o.mrLog ?? (o.mr === 'tsm-mr' ? RUN_DIR : join(o.state, `${o.mr}.log`)));
 export const logFilePath = (o: MrOptions): string => join(logDirPath(o), LOG_FILE);
 
+const openKernelRegisters = (o: MrOptions): MrBackend => openTsmMr({ ...(o.mrSysfsRoot !== undefined && { sysfsRoot: o.mrSysfsRoot }) });
+
 function openBackend(o: MrOptions): MrBackend {
   if (o.mr === 'tdx-sim' || o.mr === 'cca-sim') mkdirSync(dirname(registerFilePath(o)), { recursive: true, mode: 0o700 });
   switch (o.mr) {
@@ -39,7 +41,7 @@ function openBackend(o: MrOptions): MrBackend {
       return openCcaSim(registerFilePath(o), { reset: o.mrReset, init: o.mrInit, ...(o.mrHash !== undefined && { hashAlg: o.mrHash as CcaRealmHash }) });
     case 'tsm-mr':
       if (o.mrReset) throw new Error('--mr-reset: real registers reset only when the TD or realm reboots');
-      return openTsmMr({ ...(o.mrSysfsRoot !== undefined && { sysfsRoot: o.mrSysfsRoot }) });
+      return openKernelRegisters(o);
     case 'none':
       throw new Error('no measurement registers with --mr none');
   }
@@ -47,9 +49,8 @@ function openBackend(o: MrOptions): MrBackend {
 
 /** The registers to read without taking them over: a simulator's file read-only, tsm-mr's sysfs files. */
 export function readRegisters(o: MrOptions): RegisterSource {
-  if (o.mr === 'tsm-mr') return openTsmMr({ ...(o.mrSysfsRoot !== undefined && { sysfsRoot: o.mrSysfsRoot }) });
-  const snapshot = readRegisterFile(registerFilePath(o));
-  return { registers: snapshot.registers, read: (name) => snapshot.values.get(name)! };
+  if (o.mr === 'tsm-mr') return openKernelRegisters(o);
+  return readRegisterFile(registerFilePath(o));
 }
 
 /** The firmware's part of the history: `--ccel`, else the kernel's CCEL data when present. */

@@ -11,6 +11,7 @@
  */
 import { closeSync, constants, existsSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { writeDurable } from '../store/durable-file.js';
+import { bytesEqual } from '../tpm/crypto/bytes.js';
 import { TPM_ALG, type TPM_ALG_ID } from '../tpm/spec/constants.js';
 import { hashInfo } from '../tpm/spec/hash-algs.js';
 import { extendValue, requireExtendable, requireRegister } from './extend-rule.js';
@@ -33,9 +34,11 @@ export interface RegisterFileSnapshot {
   readonly platform: CcPlatform;
   readonly registers: readonly MeasurementRegister[];
   readonly values: ReadonlyMap<string, Uint8Array>;
+  /** The value read, by name, so a snapshot can stand where a backend's reads are expected. */
+  read(name: string): Uint8Array;
 }
 
-interface Layout extends RegisterFileSnapshot {
+interface Layout extends Omit<RegisterFileSnapshot, 'read'> {
   /** File offset of each register's value, by name. */
   readonly offsets: ReadonlyMap<string, number>;
 }
@@ -119,7 +122,7 @@ export function readRegisterFile(path: string): RegisterFileSnapshot {
   const fd = openSync(path, constants.O_RDONLY);
   try {
     const { platform, registers, values } = load(path, fd);
-    return { platform, registers, values };
+    return { platform, registers, values, read: (name) => values.get(requireRegister(registers, name).name)! };
   } finally {
     closeSync(fd);
   }
@@ -203,8 +206,6 @@ const FIELDS = ['name', 'hashAlg', 'size', 'ccMrIndex', 'extendable'] as const;
 const sameRegisters = (a: readonly MeasurementRegister[], b: readonly MeasurementRegister[]): boolean =>
   a.length === b.length && a.every((r, i) => FIELDS.every((f) => r[f] === b[i]![f]));
 
-const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0;
-
 /**
  * Opens the simulator's register file at `path`, creating it (mode 0600) when missing or on
  * `reset`. An existing file must be this platform's and match `hashAlg` and `init` where given.
@@ -231,7 +232,7 @@ export function openSimBackend(path: string, sim: SimPlatform, options: SimOptio
     if (stored === undefined) throw corrupt(path, `register table is not ${sim.kind}'s`);
     if (options.hashAlg !== undefined && options.hashAlg !== stored) throw readOnlyAfterCreation('the register hash', path);
     for (const [name, value] of init) {
-      if (!equalBytes(value, file.read(name))) throw readOnlyAfterCreation(`register ${name}`, path);
+      if (!bytesEqual(value, file.read(name))) throw readOnlyAfterCreation(`register ${name}`, path);
     }
   } catch (err) {
     file.close();

@@ -30,7 +30,7 @@ export interface CrashReport {
 function checkHistory(stateDir: string, acknowledged: readonly string[]): void {
   const snapshot = readRegisterFile(join(stateDir, 'tdx-sim.registers'));
   const { events } = readMrEventLog(join(stateDir, 'tdx-sim.log', 'events.log'));
-  const checks = checkRegisters({ registers: snapshot.registers, read: (n) => snapshot.values.get(n)! }, events);
+  const checks = checkRegisters(snapshot, events);
   for (const c of checks) assert.ok(c.match, `${c.register} does not replay from the log`);
   const logged = new Set(events.filter((e) => decodeMirrorEvent(e.event)?.kind === 'extend').map((e) => Buffer.from(e.digests[0]!.digest).toString('hex')));
   const missing = acknowledged.filter((d) => !logged.has(d));
