@@ -13,9 +13,9 @@ export const MRTPM_TAGGED_EVENT_ID = 0x5054524d;
 const VERSION = 1;
 
 export type MirrorEvent =
-  | { kind: 'extend'; pcr: number; command: number; applied: TaggedHash[]; mrSourceAlg: number; eventData: Uint8Array }
+  | { kind: 'extend'; pcr: number; command: number; applied: readonly TaggedHash[]; mrSourceAlg: number; eventData: Uint8Array }
   | { kind: 'pcr-reset'; pcr: number }
-  | { kind: 'startup'; startup: StartupKind; locality: number; allocation: BankAllocation[]; hcrtm: TaggedHash[] }
+  | { kind: 'startup'; startup: StartupKind; locality: number; allocation: readonly BankAllocation[]; hcrtm: readonly TaggedHash[] }
   | { kind: 'operator-extend'; register: string };
 
 const KIND_CODES = { extend: 1, 'pcr-reset': 2, startup: 3, 'operator-extend': 4 } as const;

@@ -60,7 +60,7 @@ export class MrMirror implements PcrObserver {
     const reg = target ?? this.registerFor(RUNTIME_MR_INDEX)!;
     const { alg, digest } = mrDigest(reg, e.supplied);
     const event: MirrorEvent = {
-      kind: 'extend', pcr: e.pcr, command: e.command, applied: [...e.applied], mrSourceAlg: alg, eventData: e.eventData ?? new Uint8Array(0),
+      kind: 'extend', pcr: e.pcr, command: e.command, applied: e.applied, mrSourceAlg: alg, eventData: e.eventData ?? new Uint8Array(0),
     };
     if (target) this.extendAndLog(target, digest, event);
     else this.append(encodeCcEvent({ mrIndex: mrIndex ?? 0, eventType: EV_NO_ACTION, digests: [{ hashAlg: reg.hashAlg, digest }], event: encodeMirrorEvent(event) }));
@@ -71,7 +71,7 @@ export class MrMirror implements PcrObserver {
   }
 
   beforeStartup(s: PcrStartup): void {
-    this.marker({ kind: 'startup', startup: s.kind, locality: s.locality, allocation: s.allocation.map((b) => ({ ...b })), hcrtm: [...(s.hcrtm ?? [])] });
+    this.marker({ kind: 'startup', startup: s.kind, locality: s.locality, allocation: s.allocation, hcrtm: s.hcrtm ?? [] });
   }
 
   /** `mrtpm mr extend`: an operator's digest, logged like any other extend. */

@@ -26,7 +26,7 @@ export function replayPcrs(events: readonly CcEvent[]): PcrReplay {
         pcrs: new Map(), pcrUpdateCounter: 0, startupLocality: e.locality,
         ...(e.hcrtm.length > 0 && { hcrtm: new Map(e.hcrtm.map((d) => [d.hashAlg, d.digest])) }),
       };
-      const banks = new PcrBanks({ pcrAllocation: e.allocation }, v);
+      const banks = new PcrBanks({ pcrAllocation: [...e.allocation] }, v);
       // A Resume keeps the saved PCRs: their values when the TPM was shut down, the last replayed.
       banks.startup(e.startup, prev && { pcrs: prev.pcrs, pcrUpdateCounter: prev.pcrUpdateCounter });
       applyHcrtm(v);
