@@ -44,6 +44,13 @@ describe('mr/tsm-mr', () => {
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
+  /** The fake sysfs of one guest device, and the backend opened over it. */
+  function guest(device: string, files: Record<string, [number, number, number]>) {
+    const dir = join(root, device, 'measurements');
+    attributes(dir, files);
+    return { dir, mr: openTsmMr({ sysfsRoot: root }) };
+  }
+
   it('auto-detects tdx_guest and lists its registers from the file names and modes', () => {
     attributes(join(root, 'tdx_guest', 'measurements'), TDX_FILES);
     const mr = openTsmMr({ sysfsRoot: root });
@@ -68,9 +75,7 @@ describe('mr/tsm-mr', () => {
   });
 
   it('writes exactly the digest, in one write at offset 0, and computes nothing', () => {
-    const dir = join(root, 'tdx_guest', 'measurements');
-    attributes(dir, TDX_FILES);
-    const mr = openTsmMr({ sysfsRoot: root });
+    const { dir, mr } = guest('tdx_guest', TDX_FILES);
     const digest = Uint8Array.from({ length: 48 }, (_, i) => i);
     mr.extend('rtmr2', digest);
     assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'rtmr2:sha384'))), digest);
@@ -78,9 +83,7 @@ describe('mr/tsm-mr', () => {
   });
 
   it('rejects shorter and longer data with EINVAL and leaves the file unchanged', () => {
-    const dir = join(root, 'arm_cca_guest', 'measurements');
-    attributes(dir, CCA_FILES);
-    const mr = openTsmMr({ sysfsRoot: root });
+    const { dir, mr } = guest('arm_cca_guest', CCA_FILES);
     assertMrError(() => mr.extend('rem0', bytes(31, 1)), 'EINVAL');
     assertMrError(() => mr.extend('rem0', bytes(33, 1)), 'EINVAL');
     assertMrError(() => mr.extend('rem0', bytes(48, 1)), 'EINVAL');
@@ -88,9 +91,7 @@ describe('mr/tsm-mr', () => {
   });
 
   it('refuses a register whose attribute is not owner-writable (EACCES), whoever runs the test', () => {
-    const dir = join(root, 'tdx_guest', 'measurements');
-    attributes(dir, TDX_FILES);
-    const mr = openTsmMr({ sysfsRoot: root });
+    const { dir, mr } = guest('tdx_guest', TDX_FILES);
     assertMrError(() => mr.extend('mrtd', bytes(48, 1)), 'EACCES');
     assertMrError(() => mr.extend('mrconfigid', bytes(48, 1)), 'EACCES');
     assertMrError(() => mr.extend('rtmr9', bytes(48, 1)), 'ENOENT');
@@ -98,18 +99,14 @@ describe('mr/tsm-mr', () => {
   });
 
   it('re-reads the attribute on every read (registers are live)', () => {
-    const dir = join(root, 'tdx_guest', 'measurements');
-    attributes(dir, TDX_FILES);
-    const mr = openTsmMr({ sysfsRoot: root });
+    const { dir, mr } = guest('tdx_guest', TDX_FILES);
     assert.deepEqual(mr.read('rtmr0'), bytes(48, 0x20));
     writeFileSync(join(dir, 'rtmr0:sha384'), bytes(48, 0x99));
     assert.deepEqual(mr.read('rtmr0'), bytes(48, 0x99));
   });
 
   it('a short read is EIO; a vanished attribute keeps its errno; other errnos become EIO with their message', () => {
-    const dir = join(root, 'tdx_guest', 'measurements');
-    attributes(dir, TDX_FILES);
-    const mr = openTsmMr({ sysfsRoot: root });
+    const { dir, mr } = guest('tdx_guest', TDX_FILES);
     writeFileSync(join(dir, 'rtmr1:sha384'), bytes(10, 0));
     assertMrError(() => mr.read('rtmr1'), 'EIO');
     rmSync(join(dir, 'rtmr3:sha384'));
