@@ -73,7 +73,7 @@ export function newCcEventLog(hashAlgs: readonly number[]): Uint8Array {
 
 /** A log's bytes: the Spec ID record followed by the encoded events (tests and tools). */
 export function encodeCcEventLog(specIdRecord: Uint8Array, events: readonly CcEvent[]): Uint8Array {
-  return bytesOf(Buffer.concat([specIdRecord, ...events.map(encodeCcEvent)]));
+  return bytesOf(Buffer.concat([specIdRecord, ...events.map((ev) => encodeCcEvent(ev))]));
 }
 
 export interface CcDigestJson {

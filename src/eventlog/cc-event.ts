@@ -29,7 +29,11 @@ export interface CcEventRecord extends CcEvent {
 /** Event bodies larger than this are taken for a corrupt EventSize rather than a real event. */
 export const DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024;
 
-export function encodeCcEvent(ev: CcEvent): Uint8Array {
+/** Bytes of the encoded record. */
+export const ccEventSize = (ev: CcEvent): number => ev.digests.reduce((n, d) => n + 2 + d.digest.length, 16 + ev.event.length);
+
+/** The record's bytes: a new array, or a view of the first bytes of `into` (which must be large enough). */
+export function encodeCcEvent(ev: CcEvent, into?: Uint8Array): Uint8Array {
   checkUint(ev.mrIndex, 32, 'mrIndex');
   checkUint(ev.eventType, 32, 'eventType');
   checkUint(ev.event.length, 32, 'event size');
@@ -38,19 +42,15 @@ export function encodeCcEvent(ev: CcEvent): Uint8Array {
   if (ev.mrIndex === ev.eventType && (ev.mrIndex === 0 || ev.mrIndex === 0xffffffff)) {
     throw new RangeError(`a CC event with mrIndex and eventType both 0x${ev.mrIndex.toString(16)} reads as CCEL padding`);
   }
-  let size = 4 + 4 + 4 + 4 + ev.event.length;
-  const seen = new Set<number>();
-  for (const { hashAlg, digest } of ev.digests) {
+  ev.digests.forEach(({ hashAlg, digest }, i) => {
     checkUint(hashAlg, 16, 'hashAlg');
-    if (seen.has(hashAlg)) throw new RangeError(`digest list names ${hashAlgName(hashAlg)} twice`);
-    seen.add(hashAlg);
+    if (ev.digests.findIndex((d) => d.hashAlg === hashAlg) !== i) throw new RangeError(`digest list names ${hashAlgName(hashAlg)} twice`);
     const known = hashInfo(hashAlg)?.digestSize;
     if (known !== undefined && digest.length !== known) {
       throw new RangeError(`${hashAlgName(hashAlg)} digest is ${digest.length} bytes, expected ${known}`);
     }
-    size += 2 + digest.length;
-  }
-  const w = new LeWriter(size);
+  });
+  const w = new LeWriter(ccEventSize(ev), into);
   w.u32(ev.mrIndex);
   w.u32(ev.eventType);
   w.u32(ev.digests.length);

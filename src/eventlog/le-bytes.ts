@@ -82,15 +82,20 @@ export function plainBytes(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** Little-endian writer over a buffer sized in advance by the encoder. */
+/**
+ * Little-endian writer over a buffer sized in advance by the encoder: a new one, or the first
+ * `size` bytes of `into` when the caller reuses a scratch buffer (allocating the backing store is
+ * most of an encode's cost on a hot path).
+ */
 export class LeWriter {
   readonly bytes: Uint8Array;
   private readonly view: DataView;
   private pos = 0;
 
-  constructor(size: number) {
-    this.bytes = new Uint8Array(size);
-    this.view = new DataView(this.bytes.buffer);
+  constructor(size: number, into?: Uint8Array) {
+    if (into && into.length < size) throw new RangeError(`encoder needs ${size} bytes, the buffer has ${into.length}`);
+    this.bytes = into ? into.subarray(0, size) : new Uint8Array(size);
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, size);
   }
 
   u8(value: number): void {
@@ -123,5 +128,16 @@ export class LeWriter {
 export function checkUint(value: number, bits: 8 | 16 | 32, field: string): void {
   if (!Number.isInteger(value) || value < 0 || value >= 2 ** bits) {
     throw new RangeError(`${field} must be an unsigned ${bits}-bit integer, got ${value}`);
+  }
+}
+
+/** A buffer an encoder on a hot path reuses; what `fit` hands out is overwritten by the next encode. */
+export class ScratchBuffer {
+  private bytes = new Uint8Array(256);
+
+  /** At least `size` bytes. */
+  fit(size: number): Uint8Array {
+    if (this.bytes.length < size) this.bytes = new Uint8Array(Math.max(size, 2 * this.bytes.length));
+    return this.bytes;
   }
 }

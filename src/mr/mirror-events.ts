@@ -52,10 +52,13 @@ function bodySize(e: MirrorEvent): number {
 const pcrBitmap = (pcrs: readonly number[]): number => pcrs.reduce((m, p) => (m | (1 << p)) >>> 0, 0);
 const bitmapPcrs = (map: number): number[] => Array.from({ length: 32 }, (_, p) => p).filter((p) => (map >>> p) & 1);
 
-/** The TCG_PCClientTaggedEvent bytes of a mirror event. */
-export function encodeMirrorEvent(e: MirrorEvent): Uint8Array {
+/** Bytes encodeMirrorEvent writes for `e`. */
+export const mirrorEventSize = (e: MirrorEvent): number => 10 + bodySize(e);
+
+/** The TCG_PCClientTaggedEvent bytes of a mirror event: a new array, or a view of the first bytes of `into`. */
+export function encodeMirrorEvent(e: MirrorEvent, into?: Uint8Array): Uint8Array {
   const dataSize = 2 + bodySize(e);
-  const w = new LeWriter(8 + dataSize);
+  const w = new LeWriter(8 + dataSize, into);
   w.u32(MRTPM_TAGGED_EVENT_ID);
   w.u32(dataSize);
   w.u8(VERSION);

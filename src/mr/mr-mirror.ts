@@ -9,12 +9,12 @@ import { hash } from '../tpm/crypto/hash.js';
 import { bytesEqual } from '../tpm/crypto/bytes.js';
 import type { PcrExtend, PcrObserver, PcrStartup } from '../tpm/pcr/pcr-banks.js';
 import { EV_EVENT_TAG, EV_NO_ACTION } from '../eventlog/event-types.js';
-import { encodeCcEvent, readCcEvent } from '../eventlog/cc-event.js';
-import { LeReader } from '../eventlog/le-bytes.js';
+import { ccEventSize, encodeCcEvent, readCcEvent, type CcEvent } from '../eventlog/cc-event.js';
+import { LeReader, ScratchBuffer } from '../eventlog/le-bytes.js';
 import { MrError, type MeasurementRegister, type MrBackend } from './mr-backend.js';
 import { extendValue } from './extend-rule.js';
 import { RUNTIME_MR_INDEX, type PcrMrMap } from './pcr-mr-map.js';
-import { encodeMirrorEvent, type MirrorEvent } from './mirror-events.js';
+import { encodeMirrorEvent, mirrorEventSize, type MirrorEvent } from './mirror-events.js';
 import type { IntentFile, MrIntent } from './write-ahead-intent.js';
 import type { MrEventLogFile } from './mr-event-log-file.js';
 
@@ -24,9 +24,13 @@ export type RecoveryOutcome = 'none' | 'completed' | 'dropped' | 'diverged';
 /** Errors a register reports for a busy moment, which a caller may retry; everything else is a failure. */
 const RETRYABLE = new Set(['EBUSY', 'EINTR']);
 
-/** The MR digest of an extend: the register's own algorithm if supplied, else the first digest fitted to size. */
+/**
+ * The MR digest of an extend: the register's own algorithm if supplied (used as it is: it is only
+ * read during the extend), else the first digest zero-padded or truncated to the register's size.
+ */
 function mrDigest(reg: MeasurementRegister, supplied: PcrExtend['supplied']): { alg: number; digest: Uint8Array } {
   const own = supplied.find((d) => d.hashAlg === reg.hashAlg);
+  if (own && own.digest.length === reg.size) return { alg: own.hashAlg, digest: own.digest };
   const source = own ?? supplied[0]!;
   const digest = new Uint8Array(reg.size);
   digest.set(source.digest.subarray(0, reg.size));
@@ -36,6 +40,11 @@ function mrDigest(reg: MeasurementRegister, supplied: PcrExtend['supplied']): { 
 export class MrMirror implements PcrObserver {
   /** Set when a log append failed after its register moved: only recovery at the next start can repair that. */
   private broken = false;
+  /** The register each PCR extends (undefined: PCR 0 and unmapped PCRs), looked up once, not per extend. */
+  private readonly targets: readonly (MeasurementRegister | undefined)[];
+  private readonly runtime: MeasurementRegister;
+  private readonly eventScratch = new ScratchBuffer();
+  private readonly recordScratch = new ScratchBuffer();
 
   constructor(
     private readonly backend: MrBackend,
@@ -45,7 +54,10 @@ export class MrMirror implements PcrObserver {
     /** Told why a register or the log refused, since the TPM response code cannot say. */
     private readonly report: (err: unknown) => void = () => {},
   ) {
-    if (!this.registerFor(RUNTIME_MR_INDEX)) throw new MrError('ENOENT', `${backend.kind} has no extendable runtime register (CC MR index ${RUNTIME_MR_INDEX})`);
+    const runtime = this.registerFor(RUNTIME_MR_INDEX);
+    if (!runtime) throw new MrError('ENOENT', `${backend.kind} has no extendable runtime register (CC MR index ${RUNTIME_MR_INDEX})`);
+    this.runtime = runtime;
+    this.targets = map.map((mrIndex) => this.registerFor(mrIndex));
   }
 
   /** The extendable register a CC MR index names, if any (MRTD/RIM are not). */
@@ -54,16 +66,15 @@ export class MrMirror implements PcrObserver {
   }
 
   beforeExtend(e: PcrExtend): void {
-    const mrIndex = this.map[e.pcr];
-    const target = this.registerFor(mrIndex);
+    const target = this.targets[e.pcr];
     // PCR 0 (MRTD/RIM) and unmapped PCRs are logged, so PCR replay stays complete, but not extended.
-    const reg = target ?? this.registerFor(RUNTIME_MR_INDEX)!;
+    const reg = target ?? this.runtime;
     const { alg, digest } = mrDigest(reg, e.supplied);
     const event: MirrorEvent = {
       kind: 'extend', pcr: e.pcr, command: e.command, applied: e.applied, mrSourceAlg: alg, eventData: e.eventData ?? new Uint8Array(0),
     };
     if (target) this.extendAndLog(target, digest, event);
-    else this.append(encodeCcEvent({ mrIndex: mrIndex ?? 0, eventType: EV_NO_ACTION, digests: [{ hashAlg: reg.hashAlg, digest }], event: encodeMirrorEvent(event) }));
+    else this.append(encodeCcEvent({ mrIndex: this.map[e.pcr] ?? 0, eventType: EV_NO_ACTION, digests: [{ hashAlg: reg.hashAlg, digest }], event: encodeMirrorEvent(event) }));
   }
 
   beforeReset(pcr: number): void {
@@ -118,15 +129,16 @@ export class MrMirror implements PcrObserver {
 
   /** A lifecycle step an MR cannot take (it never resets): its event's digest goes into the runtime MR. */
   private marker(event: MirrorEvent): void {
-    const reg = this.registerFor(RUNTIME_MR_INDEX)!;
     const bytes = encodeMirrorEvent(event);
-    this.extendAndLog(reg, hash(reg.hashAlg, bytes), bytes);
+    this.extendAndLog(this.runtime, hash(this.runtime.hashAlg, bytes), bytes);
   }
 
   private extendAndLog(reg: MeasurementRegister, digest: Uint8Array, event: MirrorEvent | Uint8Array): void {
     if (this.broken) throw new TpmError(TPM_RC.FAILURE);
-    const eventBytes = event instanceof Uint8Array ? event : encodeMirrorEvent(event);
-    const record = encodeCcEvent({ mrIndex: reg.ccMrIndex!, eventType: EV_EVENT_TAG, digests: [{ hashAlg: reg.hashAlg, digest }], event: eventBytes });
+    const eventBytes = event instanceof Uint8Array ? event : encodeMirrorEvent(event, this.eventScratch.fit(mirrorEventSize(event)));
+    const cc: CcEvent = { mrIndex: reg.ccMrIndex!, eventType: EV_EVENT_TAG, digests: [{ hashAlg: reg.hashAlg, digest }], event: eventBytes };
+    // Both encodings are views of scratch buffers, used only until the append below.
+    const record = encodeCcEvent(cc, this.recordScratch.fit(ccEventSize(cc)));
     try {
       const old = this.backend.read(reg.name);
       this.intent.write({ logOffset: this.log.length, register: reg.name, old, expected: extendValue(reg.hashAlg, old, digest), record });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { encodeCcEvent, type CcEvent } from '../../src/eventlog/cc-event.js';
+import { ccEventSize, encodeCcEvent, type CcEvent } from '../../src/eventlog/cc-event.js';
+import { ScratchBuffer } from '../../src/eventlog/le-bytes.js';
 import { EV_EVENT_TAG, EV_NO_ACTION, EVENT_TYPES, eventTypeName } from '../../src/eventlog/event-types.js';
 import { ascii, D1_SHA384, D3_SHA384, E_SHA256, hex, RECORD1_HEX, RECORD2_HEX, SHA256, SHA384, toHex } from './fixtures.js';
 
@@ -18,6 +19,20 @@ describe('eventlog/cc-event', () => {
     assert.equal(toHex(encodeCcEvent(record1)), RECORD1_HEX);
     const record2 = { mrIndex: 1, eventType: EVENT_TYPES.EV_EFI_ACTION, digests: [{ hashAlg: SHA384, digest: hex(D3_SHA384) }], event: new Uint8Array(0) };
     assert.equal(toHex(encodeCcEvent(record2)), RECORD2_HEX);
+  });
+
+  it('encodes into a reused scratch buffer the same bytes, as a view of its start', () => {
+    const scratch = new ScratchBuffer();
+    const small = scratch.fit(ccEventSize(record1));
+    const bytes = encodeCcEvent(record1, small);
+    assert.equal(toHex(bytes), RECORD1_HEX);
+    assert.equal(bytes.length, ccEventSize(record1));
+    assert.equal(bytes.buffer, small.buffer);
+    const big = { ...record1, event: new Uint8Array(1000).fill(9) };
+    const grown = scratch.fit(ccEventSize(big));
+    assert.ok(grown.length >= ccEventSize(big));
+    assert.deepEqual(encodeCcEvent(big, grown), encodeCcEvent(big));
+    assert.throws(() => encodeCcEvent(big, new Uint8Array(ccEventSize(big) - 1)), /needs \d+ bytes/);
   });
 
   it('keeps the TCG event type numbers', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeMirrorEvent, encodeMirrorEvent, MRTPM_TAGGED_EVENT_ID, type MirrorEvent } from '../../src/mr/mirror-events.js';
+import { decodeMirrorEvent, encodeMirrorEvent, mirrorEventSize, MRTPM_TAGGED_EVENT_ID, type MirrorEvent } from '../../src/mr/mirror-events.js';
+import { ScratchBuffer } from '../../src/eventlog/le-bytes.js';
 
 /** Records with Object.prototype, as decoded events have. */
 const rec = <T extends object>(fields: { [K in keyof T]: fc.Arbitrary<T[K]> }) => fc.record(fields, { noNullPrototype: true });
@@ -20,6 +21,15 @@ const event: fc.Arbitrary<MirrorEvent> = fc.oneof(
 describe('mr/mirror-events', () => {
   it('round-trips every event kind', () => {
     fc.assert(fc.property(event, (e) => assert.deepEqual(decodeMirrorEvent(encodeMirrorEvent(e)), e)), { numRuns: 300 });
+  });
+
+  it('encodes into one reused scratch buffer the same bytes as into a new one', () => {
+    const scratch = new ScratchBuffer();
+    fc.assert(fc.property(event, (e) => {
+      const fresh = encodeMirrorEvent(e);
+      assert.equal(fresh.length, mirrorEventSize(e));
+      assert.deepEqual(encodeMirrorEvent(e, scratch.fit(mirrorEventSize(e))), fresh);
+    }), { numRuns: 200 });
   });
 
   it('lays a PCR_Reset marker out as docs/mr-mirror.md says (TCG_PCClientTaggedEvent, little-endian)', () => {
