@@ -10,7 +10,8 @@ import { decodeMirrorEvent, type MirrorEvent } from '../mr/mirror-events.js';
 import { checkRegisters } from '../mr/register-check.js';
 import { replayPcrs } from '../mr/pcr-replay.js';
 import { addMrOptions, parseHex, type MrOptions } from './mr-options.js';
-import { firmwareLog, logFilePath, openMr, readRegisters } from './mr-setup.js';
+import { controlSocketPath, firmwareLog, logFilePath, openMr, readRegisters } from './mr-setup.js';
+import { mrControlRequest } from '../server/mr-control.js';
 
 interface JsonFlag { json: boolean }
 interface LogFile { log?: string }
@@ -19,16 +20,16 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const print = (value: unknown): void => { process.stdout.write(`${JSON.stringify(value, null, 2)}\n`); };
 
 /** Operator commands report a failure as one line and exit status 2 (1 means "registers differ"). */
-const guarded = <A extends unknown[]>(action: (...args: A) => void) => (...args: A): void => {
+const guarded = <A extends unknown[]>(action: (...args: A) => void | Promise<void>) => async (...args: A): Promise<void> => {
   // Output piped into `head` and the like: stop quietly when the reader goes away.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
   try {
-    action(...args);
+    await action(...args);
   } catch (err) {
-    const hint = err instanceof StateDirInUseError ? ' (a running mrtpm serve holds it; stop it first)' : '';
+    const hint = err instanceof StateDirInUseError ? ' (a running vTPM holds it; --mr-reset and --mr-init need it stopped)' : '';
     process.stderr.write(`mrtpm mr: ${err instanceof Error ? err.message : String(err)}${hint}\n`);
     process.exitCode = 2;
   }
@@ -65,12 +66,34 @@ function replay(o: MrOptions & JsonFlag & LogFile): void {
   if (registers.some((c) => !c.match)) process.exitCode = 1;
 }
 
-function extend(register: string, digest: string, o: MrOptions): void {
+/** Connect errors that mean no vTPM serves the registers: then this process opens them itself. */
+const NOT_SERVING = new Set(['ENOENT', 'ECONNREFUSED']);
+
+/** The operator extend through a serving vTPM, or undefined if none serves these registers. */
+async function extendThroughServer(register: string, digest: Uint8Array, o: MrOptions): Promise<Uint8Array | undefined> {
+  const request = { op: 'extend' as const, register, digest: hex(digest) };
+  const response = await mrControlRequest(controlSocketPath(o), request).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== undefined && NOT_SERVING.has(err.code)) return undefined;
+    throw err;
+  });
+  if (response && !response.ok) throw new Error(`the running vTPM refused: ${response.error}`);
+  return response && Buffer.from(response.value, 'hex');
+}
+
+async function extend(register: string, digest: string, o: MrOptions): Promise<void> {
+  const bytes = parseHex(digest);
+  // Creation options (--mr-reset, --mr-init) act on opening the registers, which only a stopped vTPM allows.
+  const creating = o.mrReset || Object.keys(o.mrInit).length > 0;
+  const value = creating ? undefined : await extendThroughServer(register, bytes, o);
+  if (value) {
+    process.stdout.write(`${register} ${hex(value)}\n`);
+    return;
+  }
   const logger = createLogger({ level: 'warn' });
   const mr = openMr(o, logger);
   if (!mr) throw new Error('--mr none has no registers');
   try {
-    mr.mirror.operatorExtend(register, parseHex(digest));
+    mr.mirror.operatorExtend(register, bytes);
     process.stdout.write(`${register} ${hex(mr.backend.read(register))}\n`);
   } finally {
     mr.close();
@@ -112,7 +135,7 @@ export function addMrCommand(program: Command): void {
     .addOption(new Option('--json', 'as JSON').default(false))
     .action(guarded((o: MrOptions & JsonFlag & LogFile) => replay(o)));
   withCommon(mr.command('extend'))
-    .description('extend a register with a digest of its size, logged like a PCR extend (the vTPM must not be running)')
+    .description('extend a register with a digest of its size, logged like a PCR extend (through the vTPM when one serves the registers)')
     .argument('<register>', 'e.g. rtmr3 or rem3')
     .argument('<hex-digest>', 'exactly the register size')
     .action(guarded((register: string, digest: string, o: MrOptions) => extend(register, digest, o)));

@@ -25,10 +25,13 @@ import type { MrOptions } from './mr-options.js';
 const RUN_DIR = '/run/mrtpm';
 const LOG_FILE = 'events.log';
 const INTENT_FILE = 'intent';
+const CONTROL_SOCKET = 'control.sock';
 
 const registerFilePath = (o: MrOptions): string => resolve(o.mrRegisters ?? join(o.state, `${o.mr}.registers`));
 const logDirPath = (o: MrOptions): string => resolve(o.mrLog ?? (o.mr === 'tsm-mr' ? RUN_DIR : join(o.state, `${o.mr}.log`)));
 export const logFilePath = (o: MrOptions): string => join(logDirPath(o), LOG_FILE);
+/** Where a serving vTPM takes operator requests for its registers (server/mr-control.ts). */
+export const controlSocketPath = (o: MrOptions): string => join(logDirPath(o), CONTROL_SOCKET);
 
 const openKernelRegisters = (o: MrOptions): MrBackend => openTsmMr({ ...(o.mrSysfsRoot !== undefined && { sysfsRoot: o.mrSysfsRoot }) });
 

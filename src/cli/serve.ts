@@ -6,7 +6,8 @@ import { StdioServer } from '../server/stdio-server.js';
 import { EngineDevice } from './engine-device.js';
 import type { TpmOptions } from './options.js';
 import type { MrOptions } from './mr-options.js';
-import { openMr, type MrSetup } from './mr-setup.js';
+import { controlSocketPath, openMr, type MrSetup } from './mr-setup.js';
+import { MrControlServer } from '../server/mr-control.js';
 import type { Logger } from '../server/logger.js';
 import { TPM_IDENTITY } from '../tpm/capability/properties.js';
 
@@ -61,6 +62,24 @@ function openDevice(o: RunOptions, logger: Logger): { device: EngineDevice; mr: 
   }
 }
 
+/** `mrtpm mr extend` while this vTPM runs: the operator's extend goes through its mirror. */
+async function listenForOperators(o: ServeOptions, mr: MrSetup, logger: Logger): Promise<MrControlServer | undefined> {
+  const control = new MrControlServer({
+    extend: (register, digest) => {
+      mr.mirror.operatorExtend(register, digest);
+      return mr.backend.read(register);
+    },
+  }, logger);
+  try {
+    await control.listen(controlSocketPath(o));
+    return control;
+  } catch (e) {
+    // The vTPM serves without it; `mr extend` then has to wait until it stops.
+    logger.warn('no operator socket for `mrtpm mr extend`', { path: controlSocketPath(o), error: e });
+    return undefined;
+  }
+}
+
 export async function serve(o: ServeOptions): Promise<void> {
   const logger = createLogger({ level: o.logLevel });
   const { device, mr } = openDevice(o, logger);
@@ -74,12 +93,16 @@ export async function serve(o: ServeOptions): Promise<void> {
       onStoreVolatile: () => device.saveVolatile(),
     })
     : new MssimServer({ device, logger, onStop, endpoint: o.unix ? { path: o.unix } : { host: o.bind, port: o.port } });
-  stop = runUntilStopped(device, mr, server, logger);
+  let control: MrControlServer | undefined;
+  const transports: Running = { close: async () => { await Promise.all([server.close(), control?.close()]); } };
+  stop = runUntilStopped(device, mr, transports, logger);
   try {
     const addresses = await server.start();
+    if (mr) control = await listenForOperators(o, mr, logger);
     logger.info('listening', { protocol: o.protocol, addresses, state: o.state });
   } catch (e) {
     logger.error('cannot listen', { error: e });
+    await control?.close();
     device.close();
     mr?.close();
     process.exit(1);
