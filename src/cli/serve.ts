@@ -97,8 +97,9 @@ export async function serve(o: ServeOptions): Promise<void> {
   const transports: Running = { close: async () => { await Promise.all([server.close(), control?.close()]); } };
   stop = runUntilStopped(device, mr, transports, logger);
   try {
-    const addresses = await server.start();
+    // Operators' socket first: once the TPM port accepts, `mr extend` reaches this vTPM too.
     if (mr) control = await listenForOperators(o, mr, logger);
+    const addresses = await server.start();
     logger.info('listening', { protocol: o.protocol, addresses, state: o.state });
   } catch (e) {
     logger.error('cannot listen', { error: e });
