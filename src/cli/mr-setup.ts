@@ -17,7 +17,8 @@ import { MrMirror } from '../mr/mr-mirror.js';
 import { MrEventLogFile, readMrEventLog } from '../mr/mr-event-log-file.js';
 import { IntentFile } from '../mr/write-ahead-intent.js';
 import { parsePcrMrMap, RUNTIME_MR_INDEX, UEFI_PCR_MR_MAP } from '../mr/pcr-mr-map.js';
-import { checkRegisters, type RegisterCheck, type RegisterSource } from '../mr/register-check.js';
+import { checkRegisters, type RegisterSource } from '../mr/register-check.js';
+import type { CcEventRecord } from '../eventlog/cc-event.js';
 import { CCEL_DATA_PATH, readCcel } from '../eventlog/ccel.js';
 import type { ParsedCcEventLog } from '../eventlog/cc-event-log.js';
 import type { MrOptions } from './mr-options.js';
@@ -70,6 +71,7 @@ export class MrSetup {
 
   constructor(readonly options: MrOptions, readonly backend: MrBackend, logger: Logger, creating: boolean) {
     let logDir: StateDir | undefined;
+    let opened: CcEventRecord[];
     try {
       this.logDir = logDir = openStateDir(logDirPath(options));
       if (creating) {
@@ -78,7 +80,7 @@ export class MrSetup {
         removeIfExists(this.logDir.path(INTENT_FILE));
       }
       const runtime = backend.registers.find((r) => r.ccMrIndex === RUNTIME_MR_INDEX)!;
-      this.log = MrEventLogFile.open(this.logDir.path(LOG_FILE), [runtime.hashAlg]);
+      ({ file: this.log, events: opened } = MrEventLogFile.openParsed(this.logDir.path(LOG_FILE), [runtime.hashAlg]));
       this.intent = new IntentFile(this.logDir.path(INTENT_FILE));
       const map = options.mrMap ? parsePcrMrMap(options.mrMap, backend.platform) : UEFI_PCR_MR_MAP;
       this.mirror = new MrMirror(backend, map, this.log, this.intent, (err) => logger.error('measurement register or MR log failed', { error: err }));
@@ -89,15 +91,12 @@ export class MrSetup {
     }
     const outcome = this.mirror.recover();
     if (outcome !== 'none') logger.warn('settled the MR extend a crash interrupted', { outcome });
-    const mismatched = this.check().filter((c) => !c.match).map((c) => c.register);
+    // The records parsed on opening are the log unless recovery appended one (rare): no second parse.
+    const events = outcome === 'completed' ? readMrEventLog(this.log.path).events : opened;
+    const mismatched = checkRegisters(this.backend, events, firmwareLog(this.options)).filter((c) => !c.match).map((c) => c.register);
     if (mismatched.length > 0) {
       logger.warn('the MR history does not replay to these registers (extended outside mrtpm, or CCEL missing)', { registers: mismatched });
     }
-  }
-
-  /** CCEL, then mrtpm's log, replayed against the live registers. */
-  check(): RegisterCheck[] {
-    return checkRegisters(this.backend, readMrEventLog(this.log.path).events, firmwareLog(this.options));
   }
 
   close(): void {

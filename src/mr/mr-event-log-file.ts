@@ -5,6 +5,7 @@
  */
 import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, writeFileSync, writeSync, constants } from 'node:fs';
 import { newCcEventLog, parseCcEventLog, type ParsedCcEventLog } from '../eventlog/cc-event-log.js';
+import type { CcEventRecord } from '../eventlog/cc-event.js';
 
 export function readMrEventLog(path: string): ParsedCcEventLog {
   return parseCcEventLog(readFileSync(path));
@@ -15,6 +16,11 @@ export class MrEventLogFile {
 
   /** Opens the log at `path`, creating it (mode 0600) for registers of `hashAlgs` if missing. */
   static open(path: string, hashAlgs: readonly number[]): MrEventLogFile {
+    return MrEventLogFile.openParsed(path, hashAlgs).file;
+  }
+
+  /** open(), also handing over the records it parsed on the way (start-up checks them). */
+  static openParsed(path: string, hashAlgs: readonly number[]): { file: MrEventLogFile; events: CcEventRecord[] } {
     try {
       writeFileSync(path, newCcEventLog(hashAlgs), { mode: 0o600, flag: 'wx' });
     } catch (err) {
@@ -28,7 +34,7 @@ export class MrEventLogFile {
     const fd = openSync(path, constants.O_RDWR | constants.O_APPEND);
     // A torn record or a zero-filled tail (power loss) is cut, so appends follow the last good record.
     if (fstatSync(fd).size > log.validLength) ftruncateSync(fd, log.validLength);
-    return new MrEventLogFile(path, fd, log.validLength);
+    return { file: new MrEventLogFile(path, fd, log.validLength), events: log.events };
   }
 
   /** Bytes of complete records: where the next record goes. */
