@@ -3,7 +3,7 @@
  * mirroring process at a time) and the mirror, settling the write-ahead intent a crash left and
  * checking that the history replays to the live registers.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from '../server/logger.js';
 import { openStateDir, type StateDir } from '../store/state-dir.js';
@@ -14,19 +14,22 @@ import { openCcaSim, type CcaRealmHash } from '../mr/cca-sim.js';
 import { openTsmMr } from '../mr/tsm-mr.js';
 import { readRegisterFile } from '../mr/register-file.js';
 import { MrMirror } from '../mr/mr-mirror.js';
-import { MrEventLogFile, readMrEventLog } from '../mr/mr-event-log-file.js';
+import { MrEventLogFile, type OpenedLog } from '../mr/mr-event-log-file.js';
+import { checkpointFits, readCheckpoint, tailDigest, writeCheckpoint, type ReplayCheckpoint } from '../mr/replay-checkpoint.js';
 import { IntentFile } from '../mr/write-ahead-intent.js';
 import { parsePcrMrMap, RUNTIME_MR_INDEX, UEFI_PCR_MR_MAP } from '../mr/pcr-mr-map.js';
-import { checkRegisters, type RegisterSource } from '../mr/register-check.js';
-import type { CcEventRecord } from '../eventlog/cc-event.js';
-import { CCEL_DATA_PATH, readCcel } from '../eventlog/ccel.js';
-import type { ParsedCcEventLog } from '../eventlog/cc-event-log.js';
+import { checkRegisters, replayRegisters, type RegisterSource } from '../mr/register-check.js';
+import { CCEL_DATA_PATH, readCcel, replayCcel } from '../eventlog/ccel.js';
+import { parseCcEventLog, type ParsedCcEventLog } from '../eventlog/cc-event-log.js';
 import type { MrOptions } from './mr-options.js';
 
 const RUN_DIR = '/run/mrtpm';
 const LOG_FILE = 'events.log';
 const INTENT_FILE = 'intent';
 const CONTROL_SOCKET = 'control.sock';
+const CHECKPOINT_FILE = 'replay-checkpoint.json';
+/** Log growth (about 5,000 records) after which start-up saves a new replay checkpoint. */
+const CHECKPOINT_EVERY = 1024 * 1024;
 
 const registerFilePath = (o: MrOptions): string => resolve(o.mrRegisters ?? join(o.state, `${o.mr}.registers`));
 const logDirPath = (o: MrOptions): string => resolve(o.mrLog ?? (o.mr === 'tsm-mr' ? RUN_DIR : join(o.state, `${o.mr}.log`)));
@@ -71,16 +74,20 @@ export class MrSetup {
 
   constructor(readonly options: MrOptions, readonly backend: MrBackend, logger: Logger, creating: boolean) {
     let logDir: StateDir | undefined;
-    let opened: CcEventRecord[];
+    let opened: OpenedLog;
+    let beforeLog: Map<number, Uint8Array>;
+    let checkpoint: ReplayCheckpoint | undefined;
     try {
       this.logDir = logDir = openStateDir(logDirPath(options));
       if (creating) {
         // New registers (a TD reboot, or a first start) begin a new history.
-        removeIfExists(this.logDir.path(LOG_FILE));
-        removeIfExists(this.logDir.path(INTENT_FILE));
+        for (const file of [LOG_FILE, INTENT_FILE, CHECKPOINT_FILE]) removeIfExists(this.logDir.path(file));
       }
+      beforeLog = replayCcel(firmwareLog(options), replayRegisters(backend));
+      const saved = checkpoint = readCheckpoint(this.logDir.path(CHECKPOINT_FILE));
       const runtime = backend.registers.find((r) => r.ccMrIndex === RUNTIME_MR_INDEX)!;
-      ({ file: this.log, events: opened } = MrEventLogFile.openParsed(this.logDir.path(LOG_FILE), [runtime.hashAlg]));
+      opened = MrEventLogFile.openParsed(this.logDir.path(LOG_FILE), [runtime.hashAlg], (bytes) => (saved && checkpointFits(saved, bytes, beforeLog) ? saved.logLength : undefined));
+      this.log = opened.file;
       this.intent = new IntentFile(this.logDir.path(INTENT_FILE));
       const map = options.mrMap ? parsePcrMrMap(options.mrMap, backend.platform) : UEFI_PCR_MR_MAP;
       this.mirror = new MrMirror(backend, map, this.log, this.intent, (err) => logger.error('measurement register or MR log failed', { error: err }));
@@ -91,12 +98,27 @@ export class MrSetup {
     }
     const outcome = this.mirror.recover();
     if (outcome !== 'none') logger.warn('settled the MR extend a crash interrupted', { outcome });
-    // The records parsed on opening are the log unless recovery appended one (rare): no second parse.
-    const events = outcome === 'completed' ? readMrEventLog(this.log.path).events : opened;
-    const mismatched = checkRegisters(this.backend, events, firmwareLog(this.options)).filter((c) => !c.match).map((c) => c.register);
+    this.checkHistory(opened, outcome === 'completed', opened.from === undefined ? beforeLog : checkpoint!.replayed, beforeLog, logger);
+  }
+
+  /**
+   * Warns if CCEL + the log do not replay to the live registers, replaying only what follows the
+   * checkpoint when one fitted; once the log has grown CHECKPOINT_EVERY bytes past it, saves a new one.
+   */
+  private checkHistory(opened: OpenedLog, appended: boolean, start: ReadonlyMap<number, Uint8Array>, beforeLog: Map<number, Uint8Array>, logger: Logger): void {
+    const from = opened.from;
+    // The records parsed on opening are the log, unless recovery appended one since.
+    const bytes = appended ? readFileSync(this.log.path) : opened.bytes;
+    const events = appended ? parseCcEventLog(bytes, from === undefined ? {} : { from }).events : opened.events;
+    const checks = checkRegisters(this.backend, events, { start });
+    logger.info('checked the MR history against the registers', { records: events.length, ...(from !== undefined && { resumedAt: from }) });
+    const mismatched = checks.filter((c) => !c.match).map((c) => c.register);
     if (mismatched.length > 0) {
       logger.warn('the MR history does not replay to these registers (extended outside mrtpm, or CCEL missing)', { registers: mismatched });
     }
+    if (this.log.length - (from ?? 0) < CHECKPOINT_EVERY) return;
+    const replayed = new Map(checks.map((c) => [c.ccMrIndex, c.replayed]));
+    writeCheckpoint(this.logDir.path(CHECKPOINT_FILE), { logLength: this.log.length, tail: tailDigest(bytes, this.log.length), start: beforeLog, replayed });
   }
 
   close(): void {

@@ -26,6 +26,11 @@ export interface ParsedCcEventLog {
 export interface ParseCcEventLogOptions {
   /** Larger EventSize values are corruption, not a torn tail (default DEFAULT_MAX_EVENT_SIZE). */
   readonly maxEventSize?: number;
+  /**
+   * Skip the records before this offset, which the caller knows to be a record boundary (a
+   * replay checkpoint): `events` then starts there. Default: right after the Spec ID record.
+   */
+  readonly from?: number;
 }
 
 const FILL_WORD = 8;
@@ -39,6 +44,10 @@ export function parseCcEventLog(bytes: Uint8Array, options: ParseCcEventLogOptio
   const data = plainBytes(bytes);
   const r = new LeReader(data);
   const specId = readSpecIdRecord(r);
+  if (options.from !== undefined) {
+    if (options.from < r.pos || options.from > data.length) throw new RangeError(`cannot resume the log at ${options.from}: records are at ${r.pos}..${data.length}`);
+    r.pos = options.from;
+  }
   const sizes = specIdDigestSizes(specId);
   const maxEventSize = options.maxEventSize ?? DEFAULT_MAX_EVENT_SIZE;
   const events: CcEventRecord[] = [];

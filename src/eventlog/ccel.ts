@@ -23,12 +23,21 @@ export function readCcel(path: string = CCEL_DATA_PATH): ParsedCcEventLog | unde
   return parseCcEventLog(bytes);
 }
 
+/** Register values after the CCEL's events (zero without a CCEL): where a runtime log starts from. */
+export function replayCcel(ccel: ParsedCcEventLog | undefined, registers: readonly ReplayRegister[]): Map<number, Uint8Array> {
+  return replayCcEvents(ccel?.events ?? [], registers, { logName: 'CCEL' });
+}
+
+/** Register values after mrtpm's `log`, from `start` (what CCEL gave, or a checkpoint). */
+export function replayLogFrom(log: readonly CcEvent[], registers: readonly ReplayRegister[], start: ReadonlyMap<number, Uint8Array>): Map<number, Uint8Array> {
+  return replayCcEvents(log, registers, { start, logName: 'mrtpm event log' });
+}
+
 /** Register values after the CCEL's events (when there is a CCEL) and then `log`'s events. */
 export function replayCcelThenLog(
   ccel: ParsedCcEventLog | undefined,
   log: readonly CcEvent[],
   registers: readonly ReplayRegister[],
 ): Map<number, Uint8Array> {
-  const start = ccel === undefined ? undefined : replayCcEvents(ccel.events, registers, { logName: 'CCEL' });
-  return replayCcEvents(log, registers, { start, logName: 'mrtpm event log' });
+  return replayLogFrom(log, registers, replayCcel(ccel, registers));
 }

@@ -11,6 +11,15 @@ export function readMrEventLog(path: string): ParsedCcEventLog {
   return parseCcEventLog(readFileSync(path));
 }
 
+export interface OpenedLog {
+  file: MrEventLogFile;
+  /** The complete records' bytes as opened. */
+  bytes: Uint8Array;
+  events: CcEventRecord[];
+  /** Where `events` start if resumeAt chose an offset. */
+  from: number | undefined;
+}
+
 export class MrEventLogFile {
   private constructor(readonly path: string, private readonly fd: number, private size: number) {}
 
@@ -19,14 +28,20 @@ export class MrEventLogFile {
     return MrEventLogFile.openParsed(path, hashAlgs).file;
   }
 
-  /** open(), also handing over the records it parsed on the way (start-up checks them). */
-  static openParsed(path: string, hashAlgs: readonly number[]): { file: MrEventLogFile; events: CcEventRecord[] } {
+  /**
+   * open(), also handing over what it read on the way for start-up to check: the log's bytes and
+   * its records, all of them or those from the offset `resumeAt` picks (a replay checkpoint that
+   * fits these bytes), in which case the records before it are not even parsed.
+   */
+  static openParsed(path: string, hashAlgs: readonly number[], resumeAt: (bytes: Uint8Array) => number | undefined = () => undefined): OpenedLog {
     try {
       writeFileSync(path, newCcEventLog(hashAlgs), { mode: 0o600, flag: 'wx' });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    const log = readMrEventLog(path);
+    const bytes = readFileSync(path);
+    const from = resumeAt(bytes);
+    const log = parseCcEventLog(bytes, from === undefined ? {} : { from });
     const logged = log.specId.algorithms.map((a) => a.hashAlg).join(',');
     if (logged !== hashAlgs.join(',')) {
       throw new Error(`MR event log ${path} is for other registers (algorithms ${logged}); start a new log or reset the registers`);
@@ -34,7 +49,7 @@ export class MrEventLogFile {
     const fd = openSync(path, constants.O_RDWR | constants.O_APPEND);
     // A torn record or a zero-filled tail (power loss) is cut, so appends follow the last good record.
     if (fstatSync(fd).size > log.validLength) ftruncateSync(fd, log.validLength);
-    return { file: new MrEventLogFile(path, fd, log.validLength), events: log.events };
+    return { file: new MrEventLogFile(path, fd, log.validLength), bytes: bytes.subarray(0, log.validLength), events: log.events, from };
   }
 
   /** Bytes of complete records: where the next record goes. */

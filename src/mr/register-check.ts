@@ -1,6 +1,7 @@
 /** Replay of an MR history (firmware CCEL, then mrtpm's log) against the live registers. */
 import type { CcEvent } from '../eventlog/cc-event.js';
-import { replayCcelThenLog } from '../eventlog/ccel.js';
+import { replayCcelThenLog, replayLogFrom } from '../eventlog/ccel.js';
+import type { ReplayRegister } from '../eventlog/replay.js';
 import type { ParsedCcEventLog } from '../eventlog/cc-event-log.js';
 import { bytesEqual } from '../tpm/crypto/bytes.js';
 import type { MrBackend } from './mr-backend.js';
@@ -16,16 +17,23 @@ export interface RegisterCheck {
   match: boolean;
 }
 
+/** The registers a CC event log can extend: MRTD/RIM are measured at build, not extended. */
+export function replayRegisters(source: RegisterSource): (ReplayRegister & { name: string })[] {
+  return source.registers
+    .filter((r) => r.extendable && r.ccMrIndex !== undefined)
+    .map((r) => ({ name: r.name, ccMrIndex: r.ccMrIndex!, hashAlg: r.hashAlg, size: r.size }));
+}
+
 /**
- * Every extendable register the CC event log can name (MRTD/RIM are measured at build, not
- * extended), replayed from the firmware's CCEL (if any) and then mrtpm's log.
+ * Every register a CC event log can extend, replayed from the firmware's CCEL (if any) and then
+ * mrtpm's log; or, given `start` values (a checkpoint), from those and then `log`.
  */
-export function checkRegisters(backend: RegisterSource, log: readonly CcEvent[], ccel?: ParsedCcEventLog): RegisterCheck[] {
-  const regs = backend.registers.filter((r) => r.extendable && r.ccMrIndex !== undefined);
-  const replayed = replayCcelThenLog(ccel, log, regs.map((r) => ({ ccMrIndex: r.ccMrIndex!, hashAlg: r.hashAlg, size: r.size })));
+export function checkRegisters(source: RegisterSource, log: readonly CcEvent[], before?: ParsedCcEventLog | { start: ReadonlyMap<number, Uint8Array> }): RegisterCheck[] {
+  const regs = replayRegisters(source);
+  const replayed = before !== undefined && 'start' in before ? replayLogFrom(log, regs, before.start) : replayCcelThenLog(before, log, regs);
   return regs.map((r) => {
-    const live = backend.read(r.name);
-    const value = replayed.get(r.ccMrIndex!)!;
-    return { register: r.name, ccMrIndex: r.ccMrIndex!, replayed: value, live, match: bytesEqual(value, live) };
+    const live = source.read(r.name);
+    const value = replayed.get(r.ccMrIndex)!;
+    return { register: r.name, ccMrIndex: r.ccMrIndex, replayed: value, live, match: bytesEqual(value, live) };
   });
 }

@@ -55,6 +55,16 @@ describe('eventlog/cc-event-log', () => {
     assert.equal(e2!.event.length, 0);
   });
 
+  it('resumes at a record boundary: only the records from there, offsets and tail as in a full parse', () => {
+    const resumed = parseCcEventLog(LOG, { from: R2 });
+    assert.deepEqual(resumed.events, parseCcEventLog(LOG).events.slice(1));
+    assert.equal(resumed.validLength, LOG.length);
+    assert.equal(parseCcEventLog(LOG.subarray(0, LOG.length - 1), { from: R2 }).tail, 'torn');
+    assert.deepEqual(parseCcEventLog(LOG, { from: LOG.length }).events, []);
+    assert.throws(() => parseCcEventLog(LOG, { from: SPEC_ID_LENGTH - 1 }), /cannot resume the log at/);
+    assert.throws(() => parseCcEventLog(LOG, { from: LOG.length + 1 }), /cannot resume the log at/);
+  });
+
   it('accepts a Buffer and returns plain Uint8Array views', () => {
     const log = parseCcEventLog(Buffer.from(LOG));
     assert.equal(Buffer.isBuffer(log.events[0]!.event), false);
