@@ -33,10 +33,12 @@ function writeDigests(w: LeWriter, list: readonly TaggedHash[]): void {
 }
 
 function readDigests(r: LeReader): TaggedHash[] {
-  return Array.from({ length: r.u32('digest count') }, () => {
+  const digests: TaggedHash[] = [];
+  for (let n = r.u32('digest count'); n > 0; n--) {
     const hashAlg = r.u16('hashAlg');
-    return { hashAlg, digest: r.take(r.u16('digest size'), 'digest').slice() };
-  });
+    digests.push({ hashAlg, digest: r.take(r.u16('digest size'), 'digest') });
+  }
+  return digests;
 }
 
 /** Bytes of the kind-specific fields, so the writer can be sized before writing. */
@@ -95,7 +97,10 @@ export function encodeMirrorEvent(e: MirrorEvent, into?: Uint8Array): Uint8Array
   return w.done();
 }
 
-/** The mirror event in a log record's event bytes, or undefined if they are not one (firmware events). */
+/**
+ * The mirror event in a log record's event bytes, or undefined if they are not one (firmware
+ * events). Its digests and event data are views into `event`, like the parsed log's own fields.
+ */
 export function decodeMirrorEvent(event: Uint8Array): MirrorEvent | undefined {
   const r = new LeReader(plainBytes(event));
   if (event.length < 8 || r.u32('taggedEventID') !== MRTPM_TAGGED_EVENT_ID) return undefined;
@@ -111,7 +116,7 @@ export function decodeMirrorEvent(event: Uint8Array): MirrorEvent | undefined {
       const command = r.u32('command');
       const mrSourceAlg = r.u16('mrSourceAlg');
       const applied = readDigests(r);
-      e = { kind: 'extend', pcr, command, mrSourceAlg, applied, eventData: r.take(r.u32('eventSize'), 'eventData').slice() };
+      e = { kind: 'extend', pcr, command, mrSourceAlg, applied, eventData: r.take(r.u32('eventSize'), 'eventData') };
       break;
     }
     case KIND_CODES['pcr-reset']:

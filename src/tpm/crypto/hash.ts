@@ -55,11 +55,22 @@ const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, en
 /** Up to this many bytes, copying chunks into one buffer for the one-shot hash beats a Hash object. */
 const ONE_SHOT_MAX = 4096;
 
+/** Where hash() joins small chunks for the one-shot hash: reused, as the hash reads it synchronously. */
+const joined = new Uint8Array(ONE_SHOT_MAX);
+
 export function hash(alg: TPM_ALG_ID, ...chunks: Uint8Array[]): Uint8Array {
   if (oneShot) {
     if (chunks.length === 1) return bytesOf(oneShot(requireHashAlg(alg).name, chunks[0]!, 'buffer'));
-    const total = chunks.reduce((n, c) => n + c.length, 0);
-    if (total <= ONE_SHOT_MAX) return bytesOf(oneShot(requireHashAlg(alg).name, Buffer.concat(chunks, total), 'buffer'));
+    let total = 0;
+    for (const c of chunks) total += c.length;
+    if (total <= ONE_SHOT_MAX) {
+      let at = 0;
+      for (const c of chunks) {
+        joined.set(c, at);
+        at += c.length;
+      }
+      return bytesOf(oneShot(requireHashAlg(alg).name, joined.subarray(0, total), 'buffer'));
+    }
   }
   const h = createHash(requireHashAlg(alg).name);
   for (const c of chunks) h.update(c);
