@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { TPM_ALG } from '../../src/tpm/spec/constants.js';
 import { createHasher, digestSize, hash, hashAlg, hashAlgs, hmac, UnsupportedHashError } from '../../src/tpm/crypto/hash.js';
 
@@ -46,6 +48,16 @@ describe('crypto/hash', () => {
 
   it('hashes chunks as their concatenation', () => {
     assert.deepEqual(hash(TPM_ALG.SHA256, ascii('a'), ascii(''), ascii('bc')), hash(TPM_ALG.SHA256, ascii('abc')));
+  });
+
+  it('hashes any chunk list, below and above the one-shot size, as node hashes the joined bytes', () => {
+    const chunks = fc.array(fc.uint8Array({ maxLength: 3000 }), { maxLength: 4 });
+    fc.assert(fc.property(chunks, chunks, (first, second) => {
+      // Two calls in a row: the second must not see what the first left in the join buffer.
+      for (const list of [first, second]) {
+        assert.deepEqual(Buffer.from(hash(TPM_ALG.SHA384, ...list)), createHash('sha384').update(Buffer.concat(list)).digest());
+      }
+    }), { numRuns: 200 });
   });
 
   // RFC 4231 test cases 1, 2 and 6; RFC 2202 test case 1 for HMAC-SHA1.
