@@ -82,14 +82,19 @@ export class MrControlServer {
   }
 }
 
+/** A vTPM answers between two TPM commands; one that has not answered by then is stuck. */
+const ANSWER_TIMEOUT_MS = 10_000;
+
 /**
  * Sends one request to the control socket at `path`. Rejects with the connect error (ENOENT,
- * ECONNREFUSED: no vTPM serves there) or when the connection ends without an answer.
+ * ECONNREFUSED: no vTPM serves there), when the connection ends without an answer, or when none
+ * comes within `timeoutMs`.
  */
-export function mrControlRequest(path: string, request: MrExtendRequest): Promise<MrControlResponse> {
+export function mrControlRequest(path: string, request: MrExtendRequest, timeoutMs = ANSWER_TIMEOUT_MS): Promise<MrControlResponse> {
   return new Promise((resolve, reject) => {
     let received = '';
     const socket = net.connect({ path }, () => socket.write(`${JSON.stringify(request)}\n`));
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`${path}: no answer from the vTPM in ${timeoutMs} ms`)));
     socket.setEncoding('utf8');
     socket.on('error', reject);
     socket.on('data', (chunk: string) => {
