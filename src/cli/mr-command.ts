@@ -76,7 +76,8 @@ async function extendThroughServer(register: string, digest: Uint8Array, o: MrOp
     if (err.code !== undefined && NOT_SERVING.has(err.code)) return undefined;
     throw err;
   });
-  if (response && !response.ok) throw new Error(`the running vTPM refused: ${response.error}`);
+  // A register or log failure reaches the client as the TPM response code; the reason is in the vTPM's log.
+  if (response && !response.ok) throw new Error(`the running vTPM refused: ${response.error}${response.error.startsWith('TPM_RC_') ? ' (its log says why)' : ''}`);
   return response && Buffer.from(response.value, 'hex');
 }
 
