@@ -33,6 +33,16 @@ export class MrError extends Error {
   }
 }
 
+/** An extend worked out but not done yet: the mirror writes its write-ahead intent in between. */
+export interface PreparedExtend {
+  /** The register's value now ... */
+  readonly old: Uint8Array;
+  /** ... and after the extend, by the extend rule. */
+  readonly value: Uint8Array;
+  /** Does the extend (the same refusals as extend()). */
+  commit(): void;
+}
+
 export interface MrBackend {
   /** Backend name as `--mr` takes it. */
   readonly kind: 'tdx-sim' | 'cca-sim' | 'tsm-mr';
@@ -48,6 +58,11 @@ export interface MrBackend {
    * H(old || data) with the register's hash (TDX TDG.MR.RTMR.EXTEND, CCA RSI_MEASUREMENT_EXTEND).
    */
   extend(name: string, data: Uint8Array): void;
+  /**
+   * extend() in two steps: checks it as extend() would and works out the register's value before
+   * and after it; commit() then does it. A simulator computes the new value once, for both.
+   */
+  prepareExtend(name: string, data: Uint8Array): PreparedExtend;
   /** Releases files held open. */
   close(): void;
 }

@@ -140,9 +140,9 @@ export class MrMirror implements PcrObserver {
     // Both encodings are views of scratch buffers, used only until the append below.
     const record = encodeCcEvent(cc, this.recordScratch.fit(ccEventSize(cc)));
     try {
-      const old = this.backend.read(reg.name);
-      this.intent.write({ logOffset: this.log.length, register: reg.name, old, expected: extendValue(reg.hashAlg, old, digest), record });
-      this.backend.extend(reg.name, digest);
+      const extend = this.backend.prepareExtend(reg.name, digest);
+      this.intent.write({ logOffset: this.log.length, register: reg.name, old: extend.old, expected: extend.value, record });
+      extend.commit();
     } catch (err) {
       this.report(err);
       throw new TpmError(err instanceof MrError && RETRYABLE.has(err.code) ? TPM_RC.RETRY : TPM_RC.FAILURE);

@@ -15,7 +15,7 @@ import { bytesEqual } from '../tpm/crypto/bytes.js';
 import { TPM_ALG, type TPM_ALG_ID } from '../tpm/spec/constants.js';
 import { hashInfo } from '../tpm/spec/hash-algs.js';
 import { extendValue, requireExtendable, requireRegister } from './extend-rule.js';
-import { MrError, type CcPlatform, type MeasurementRegister, type MrBackend } from './mr-backend.js';
+import { MrError, type CcPlatform, type MeasurementRegister, type MrBackend, type PreparedExtend } from './mr-backend.js';
 
 const MAGIC = 'MRTPMREG';
 const VERSION = 1;
@@ -262,13 +262,24 @@ class SimBackend implements MrBackend {
   }
 
   extend(name: string, data: Uint8Array): void {
+    this.prepareExtend(name, data).commit();
+  }
+
+  prepareExtend(name: string, data: Uint8Array): PreparedExtend {
     const reg = requireExtendable(this.registers, name, data);
-    const value = extendValue(reg.hashAlg, this.file.read(name), data);
-    try {
-      this.file.write(name, value);
-    } catch (err) {
-      throw new MrError('EIO', `${this.file.path}: ${(err as Error).message}`);
-    }
+    const old = this.file.read(name);
+    const value = extendValue(reg.hashAlg, old, data);
+    return {
+      old,
+      value,
+      commit: () => {
+        try {
+          this.file.write(name, value);
+        } catch (err) {
+          throw new MrError('EIO', `${this.file.path}: ${(err as Error).message}`);
+        }
+      },
+    };
   }
 
   close(): void {

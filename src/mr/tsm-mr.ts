@@ -8,8 +8,8 @@ import { closeSync, constants, openSync, readdirSync, readSync, statSync, writeS
 import { join } from 'node:path';
 import { TPM_ALG, type TPM_ALG_ID } from '../tpm/spec/constants.js';
 import { digestSize } from '../tpm/crypto/hash.js';
-import { requireExtendable, requireRegister } from './extend-rule.js';
-import { MrError, type CcPlatform, type MeasurementRegister, type MrBackend, type MrErrorCode } from './mr-backend.js';
+import { extendValue, requireExtendable, requireRegister } from './extend-rule.js';
+import { MrError, type CcPlatform, type MeasurementRegister, type MrBackend, type MrErrorCode, type PreparedExtend } from './mr-backend.js';
 
 export interface TsmMrOptions {
   /** Directory of the misc devices; default /sys/class/misc. */
@@ -108,6 +108,13 @@ class TsmMrBackend implements MrBackend {
     const n = this.withFile(reg.file, constants.O_RDONLY, (fd) => readSync(fd, value, 0, reg.size, 0));
     if (n !== reg.size) throw new MrError('EIO', `${reg.file}: short read (${n} of ${reg.size} bytes)`);
     return value;
+  }
+
+  /** The kernel computes the new value itself; `value` is what the extend rule predicts from a live read. */
+  prepareExtend(name: string, data: Uint8Array): PreparedExtend {
+    const reg = requireExtendable(this.registers, name, data);
+    const old = this.read(name);
+    return { old, value: extendValue(reg.hashAlg, old, data), commit: () => this.extend(name, data) };
   }
 
   extend(name: string, data: Uint8Array): void {

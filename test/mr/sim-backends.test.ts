@@ -55,6 +55,20 @@ describe('mr/sim-backends', () => {
       for (const r of tdx.registers.filter((r) => r.name !== 'rtmr2')) assert.deepEqual(tdx.read(r.name), zeros(48), r.name);
     });
 
+    it('prepareExtend works out the extend without doing it; commit does exactly that extend', () => {
+      const tdx = track(openTdxSim(path));
+      const d = bytes(48, 0x5a);
+      const prepared = tdx.prepareExtend('rtmr1', d);
+      assert.deepEqual(prepared.old, zeros(48));
+      assert.deepEqual(prepared.value, extendValue(TPM_ALG.SHA384, zeros(48), d));
+      assert.deepEqual(tdx.read('rtmr1'), zeros(48), 'nothing happens before commit');
+      prepared.commit();
+      assert.deepEqual(tdx.read('rtmr1'), prepared.value);
+      assert.deepEqual(readRegisterFile(path).read('rtmr1'), prepared.value, 'and it is in the file');
+      assertMrError(() => tdx.prepareExtend('rtmr1', zeros(47)), 'EINVAL');
+      assertMrError(() => tdx.prepareExtend('mrtd', zeros(48)), 'EACCES');
+    });
+
     it('values survive close and reopen (a vTPM restart); reset zeroes them', () => {
       const first = openTdxSim(path);
       first.extend('rtmr3', bytes(48, 1));

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { layoutOf, TDX_LAYOUT } from './helpers/tdx-layout.js';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,6 +81,19 @@ describe('mr/tsm-mr', () => {
     mr.extend('rtmr2', digest);
     assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'rtmr2:sha384'))), digest);
     assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'rtmr3:sha384'))), bytes(48, 0x23));
+  });
+
+  it('prepareExtend reads the live value and predicts the kernel\'s; only commit writes, exactly the digest', () => {
+    const { dir, mr } = guest('tdx_guest', TDX_FILES);
+    const digest = bytes(48, 0x77);
+    const prepared = mr.prepareExtend('rtmr3', digest);
+    assert.deepEqual(prepared.old, bytes(48, 0x23));
+    assert.deepEqual(Buffer.from(prepared.value), createHash('sha384').update(bytes(48, 0x23)).update(digest).digest());
+    assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'rtmr3:sha384'))), bytes(48, 0x23), 'nothing written before commit');
+    prepared.commit();
+    assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'rtmr3:sha384'))), digest);
+    assertMrError(() => mr.prepareExtend('rtmr3', bytes(47, 1)), 'EINVAL');
+    assertMrError(() => mr.prepareExtend('mrtd', bytes(48, 1)), 'EACCES');
   });
 
   it('rejects shorter and longer data with EINVAL and leaves the file unchanged', () => {
