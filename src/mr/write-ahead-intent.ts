@@ -5,7 +5,7 @@
  * each extend with one write at offset 0. It carries no checksum of its own: recovery checks that
  * `expected` = H(old || the record's digest), which a torn intent fails (mr-mirror.ts).
  */
-import { closeSync, ftruncateSync, openSync, readFileSync, writeSync, constants } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync, constants } from 'node:fs';
 
 export interface MrIntent {
   /** Log length when the intent was written: the record goes at this offset. */
@@ -20,10 +20,11 @@ export interface MrIntent {
 const MAGIC = Buffer.from('MRTPINT2', 'latin1');
 const HEAD = MAGIC.length + 4;
 
-/** Writes the intent into `out` (at least intentSize bytes); returns its length. */
+/** Writes the intent into `out` (at least intentSize bytes, MAGIC already at its start); returns its length. */
 function encodeInto(out: Buffer, i: MrIntent): number {
-  let at = MAGIC.copy(out, 0) + 4;
-  at = out.writeBigUInt64LE(BigInt(i.logOffset), at);
+  // The u64 log offset as two u32 halves: no BigInt on the extend path (offsets stay below 2^53).
+  let at = out.writeUInt32LE(i.logOffset % 2 ** 32, HEAD);
+  at = out.writeUInt32LE(Math.floor(i.logOffset / 2 ** 32), at);
   at = out.writeUInt8(Buffer.byteLength(i.register, 'utf8'), at);
   at += out.write(i.register, at, 'utf8');
   at = out.writeUInt16LE(i.old.length, at);
@@ -34,6 +35,12 @@ function encodeInto(out: Buffer, i: MrIntent): number {
   at += i.record.length;
   out.writeUInt32LE(at - HEAD, MAGIC.length);
   return at;
+}
+
+function withMagic(size: number): Buffer {
+  const out = Buffer.alloc(size);
+  MAGIC.copy(out, 0);
+  return out;
 }
 
 const intentSize = (i: MrIntent): number => HEAD + 8 + 1 + Buffer.byteLength(i.register, 'utf8') + 2 + 2 * i.old.length + 4 + i.record.length;
@@ -60,8 +67,8 @@ function decode(file: Buffer): MrIntent | undefined {
 
 export class IntentFile {
   private readonly fd: number;
-  /** Reused for every intent: an extend allocates nothing here. */
-  private scratch = Buffer.alloc(512);
+  /** Reused for every intent, MAGIC written once: an extend allocates nothing here. */
+  private scratch = withMagic(512);
 
   constructor(path: string) {
     this.fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o600);
@@ -69,12 +76,14 @@ export class IntentFile {
 
   /** The last intent written, if it parses (recovery still checks it for tearing). */
   read(): MrIntent | undefined {
-    return decode(readFileSync(this.fd));
+    // Positional: readFileSync(fd) would read on from where a previous read stopped.
+    const file = Buffer.alloc(fstatSync(this.fd).size);
+    return decode(file.subarray(0, readSync(this.fd, file, 0, file.length, 0)));
   }
 
   write(intent: MrIntent): void {
     const size = intentSize(intent);
-    if (size > this.scratch.length) this.scratch = Buffer.alloc(size);
+    if (size > this.scratch.length) this.scratch = withMagic(size);
     const length = encodeInto(this.scratch, intent);
     if (writeSync(this.fd, this.scratch, 0, length, 0) !== length) throw new Error('short write of the MR intent record');
   }
