@@ -16,10 +16,14 @@ import { replayPcrs } from '../src/mr/pcr-replay.js';
 import { TPM_ALG } from '../src/tpm/spec/constants.js';
 import { TPM_CC } from '../src/tpm/spec/tpm-cc.js';
 import { median } from './bench-stats.js';
+import { cpuMicros } from './proc-stats.js';
 
 export interface MirrorOverhead {
   noneOpsPerSecond: number;
   tdxSimOpsPerSecond: number;
+  /** Server CPU time per PCR_Extend (user + system, µs): steadier on a shared machine than the wall clock. */
+  noneCpuMicrosPerOp: number;
+  tdxSimCpuMicrosPerOp: number;
   /** Time per PCR_Extend with mirroring over time without (target <= 1.25): the median of the pairs. */
   overhead: number;
   /** Each back-to-back pair's ratio, so the spread on this machine is visible. */
@@ -31,32 +35,49 @@ const PAIRS = 8;
 
 const extend = commands.pcrExtend(16, [{ hash: 'sha384', digest: Buffer.alloc(48, 0x42) }]);
 
-async function extendsPerSecond(client: SwtpmDataClient, ms: number): Promise<number> {
+/** Answers TPM2_Startup(CLEAR) or says it had been done already. */
+export async function startupIfNeeded(client: SwtpmDataClient): Promise<void> {
+  const code = responseCode(await client.transmit(commands.startup()));
+  if (code !== TPM_RC_SUCCESS && code !== TPM_RC_INITIALIZE) throw new Error(`Startup answered 0x${code.toString(16)}`);
+}
+
+interface ExtendRun {
+  count: number;
+  seconds: number;
+  serverCpuMicros: number;
+}
+
+async function runExtends(client: SwtpmDataClient, serverPid: number, ms: number): Promise<ExtendRun> {
   let count = 0;
+  const cpu = cpuMicros(serverPid);
   const start = performance.now();
   while (performance.now() < start + ms) {
     expectSuccess(await client.transmit(extend), 'PCR_Extend');
     count++;
   }
-  return count / ((performance.now() - start) / 1000);
+  return { count, seconds: (performance.now() - start) / 1000, serverCpuMicros: cpuMicros(serverPid) - cpu };
 }
 
 export async function mirrorOverhead(seconds: number): Promise<MirrorOverhead> {
   const servers = await Promise.all(['none', 'tdx-sim'].map((mr) => startMrtpm({ protocol: 'swtpm', logLevel: 'silent', extraArgs: ['--mr', mr] })));
   const clients = await Promise.all(servers.map((s) => SwtpmDataClient.connect(s.port)));
   try {
-    for (const c of clients) {
-      const code = responseCode(await c.transmit(commands.startup()));
-      if (code !== TPM_RC_SUCCESS && code !== TPM_RC_INITIALIZE) throw new Error(`Startup answered 0x${code.toString(16)}`);
-      await extendsPerSecond(c, 300);
+    for (const [i, c] of clients.entries()) {
+      await startupIfNeeded(c);
+      await runExtends(c, servers[i]!.child.pid, 300);
     }
-    const rates: [number[], number[]] = [[], []];
+    const runs: [ExtendRun[], ExtendRun[]] = [[], []];
     for (let pair = 0; pair < PAIRS; pair++) {
-      for (const i of pair % 2 === 0 ? [0, 1] : [1, 0]) rates[i]!.push(await extendsPerSecond(clients[i]!, (seconds * 1000) / PAIRS));
+      for (const i of pair % 2 === 0 ? [0, 1] : [1, 0]) runs[i]!.push(await runExtends(clients[i]!, servers[i]!.child.pid, (seconds * 1000) / PAIRS));
     }
-    const [none, tdx] = rates.map((r) => r.reduce((a, b) => a + b, 0) / PAIRS) as [number, number];
-    const pairRatios = rates[0].map((noneRate, i) => noneRate / rates[1][i]!);
-    return { noneOpsPerSecond: none, tdxSimOpsPerSecond: tdx, overhead: median(pairRatios), pairRatios };
+    const sum = (side: ExtendRun[], key: keyof ExtendRun): number => side.reduce((n, r) => n + r[key], 0);
+    const [none, tdx] = runs.map((side) => ({ rate: sum(side, 'count') / sum(side, 'seconds'), cpu: sum(side, 'serverCpuMicros') / sum(side, 'count') }));
+    const pairRatios = runs[0].map((n, i) => (n.count / n.seconds) / (runs[1][i]!.count / runs[1][i]!.seconds));
+    return {
+      noneOpsPerSecond: none!.rate, tdxSimOpsPerSecond: tdx!.rate,
+      noneCpuMicrosPerOp: none!.cpu, tdxSimCpuMicrosPerOp: tdx!.cpu,
+      overhead: median(pairRatios), pairRatios,
+    };
   } finally {
     for (const c of clients) c.close();
     await Promise.all(servers.map((s) => s.stop()));

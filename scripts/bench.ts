@@ -4,13 +4,14 @@
  * idle RSS, the cost of MR mirroring and the MR log replay speed (bench-mr.ts). Prints markdown
  * tables and writes bench-results.json. BENCH_SECONDS sets the measured time per operation and target.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { startMrtpm, type MrtpmServer } from '../test/helpers/mrtpm.js';
 import { spawnServing, stopAllChildren, stopChild } from '../test/helpers/processes.js';
 import { findFreePort } from '../test/helpers/ports.js';
-import { mirrorOverhead, replaySpeed } from './bench-mr.js';
+import { mirrorOverhead, replaySpeed, startupIfNeeded } from './bench-mr.js';
 import { median } from './bench-stats.js';
+import { rssKiB } from './proc-stats.js';
 import { fileURLToPath } from 'node:url';
 import { SwtpmDataClient } from '../test/helpers/raw-client.js';
 import { makeTempDir, removeDir } from '../test/helpers/state-dirs.js';
@@ -57,18 +58,6 @@ async function opsPerSecond(client: SwtpmDataClient, op: Op, durationMs: number)
     count++;
   }
   return count / ((performance.now() - start) / 1000);
-}
-
-async function startupIfNeeded(client: SwtpmDataClient): Promise<void> {
-  const code = responseCode(await client.transmit(commands.startup()));
-  if (code !== TPM_RC_SUCCESS && code !== TPM_RC_INITIALIZE) throw new Error(`Startup answered 0x${code.toString(16)}`);
-}
-
-async function rssKiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
-  if (!match) throw new Error(`no VmRSS for ${pid}`);
-  return Number(match[1]);
 }
 
 /** Spawn to first successful GetRandom, on a state dir that has seen Startup (median of runs). */
@@ -135,7 +124,7 @@ async function main(): Promise<void> {
   ];
   for (const { client } of targets) await startupIfNeeded(client);
   await new Promise((resolve) => setTimeout(resolve, 500));
-  const idleRss = { mrtpmKiB: await rssKiB(mrtpm.child.pid), swtpmKiB: await rssKiB(swtpm.child.pid) };
+  const idleRss = { mrtpmKiB: rssKiB(mrtpm.child.pid), swtpmKiB: rssKiB(swtpm.child.pid) };
 
   const rows: { operation: string; mrtpm: number; swtpm: number; ratio: number }[] = [];
   for (const [operation, op] of operations) {
@@ -183,6 +172,7 @@ async function main(): Promise<void> {
   console.log(`| mrtpm idle RSS | ${(idleRss.mrtpmKiB / 1024).toFixed(1)} MiB |`);
   console.log(`| swtpm idle RSS | ${(idleRss.swtpmKiB / 1024).toFixed(1)} MiB |`);
   console.log(`| PCR_Extend (sha384, PCR 16) --mr none / --mr tdx-sim | ${fmt(mirror.noneOpsPerSecond)} / ${fmt(mirror.tdxSimOpsPerSecond)} ops/s |`);
+  console.log(`| ... server CPU per PCR_Extend, --mr none / --mr tdx-sim | ${fmt(mirror.noneCpuMicrosPerOp)} / ${fmt(mirror.tdxSimCpuMicrosPerOp)} µs |`);
   const spread = `${Math.min(...mirror.pairRatios).toFixed(2)}-${Math.max(...mirror.pairRatios).toFixed(2)}`;
   console.log(`| mirroring overhead (time per PCR_Extend, tdx-sim / none, median of ${mirror.pairRatios.length} pairs, range ${spread}; target <= 1.25) | ${mirror.overhead.toFixed(2)}x |`);
   console.log(`| replay of a ${replay.events}-event MR log (${(replay.logBytes / 1e6).toFixed(1)} MB): parse + registers (target < 1000 ms) | ${(replay.parseMs + replay.registerReplayMs).toFixed(0)} ms |`);
