@@ -12,11 +12,11 @@ import { replayPcrs } from '../mr/pcr-replay.js';
 import { addMrOptions, parseHex, type MrOptions } from './mr-options.js';
 import { controlSocketPath, firmwareLog, logFilePath, openMr, readRegisters } from './mr-setup.js';
 import { mrControlRequest } from '../server/mr-control.js';
+import { toHex } from '../tpm/crypto/bytes.js';
 
 interface JsonFlag { json: boolean }
 interface LogFile { log?: string }
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const print = (value: unknown): void => { process.stdout.write(`${JSON.stringify(value, null, 2)}\n`); };
 
 /** Operator commands report a failure as one line and exit status 2 (1 means "registers differ"). */
@@ -42,7 +42,7 @@ function withCommon(cmd: Command): Command {
 function read(o: MrOptions & JsonFlag): void {
   const source = readRegisters(o);
   const rows = source.registers.map((r) => ({
-    name: r.name, hash: hashAlgName(r.hashAlg), ...(r.ccMrIndex !== undefined && { ccMrIndex: r.ccMrIndex }), extendable: r.extendable, value: hex(source.read(r.name)),
+    name: r.name, hash: hashAlgName(r.hashAlg), ...(r.ccMrIndex !== undefined && { ccMrIndex: r.ccMrIndex }), extendable: r.extendable, value: toHex(source.read(r.name)),
   }));
   if (o.json) print(rows);
   else for (const r of rows) process.stdout.write(`${r.name.padEnd(14)} ${r.value}\n`);
@@ -52,12 +52,12 @@ function replay(o: MrOptions & JsonFlag & LogFile): void {
   const log = readMrEventLog(o.log ?? logFilePath(o));
   const registers = checkRegisters(readRegisters(o), log.events, firmwareLog(o));
   const pcrs = replayPcrs(log.events);
-  const banks = Object.fromEntries([...pcrs.banks].map(([alg, values]) => [hashAlgName(alg), Object.fromEntries(values.map((v, i) => [i, hex(v)]))]));
+  const banks = Object.fromEntries([...pcrs.banks].map(([alg, values]) => [hashAlgName(alg), Object.fromEntries(values.map((v, i) => [i, toHex(v)]))]));
   if (o.json) {
-    print({ registers: registers.map((c) => ({ ...c, replayed: hex(c.replayed), live: hex(c.live) })), pcrs: banks, unplacedEvents: pcrs.unplaced });
+    print({ registers: registers.map((c) => ({ ...c, replayed: toHex(c.replayed), live: toHex(c.live) })), pcrs: banks, unplacedEvents: pcrs.unplaced });
   } else {
     for (const c of registers) {
-      process.stdout.write(c.match ? `${c.register.padEnd(6)} matches ${hex(c.live)}\n` : `${c.register.padEnd(6)} DIFFERS: replayed ${hex(c.replayed)}, register ${hex(c.live)}\n`);
+      process.stdout.write(c.match ? `${c.register.padEnd(6)} matches ${toHex(c.live)}\n` : `${c.register.padEnd(6)} DIFFERS: replayed ${toHex(c.replayed)}, register ${toHex(c.live)}\n`);
     }
     for (const [alg, values] of Object.entries(banks)) {
       for (const [pcr, value] of Object.entries(values)) process.stdout.write(`${alg}:${pcr.padStart(2)} ${value}\n`);
@@ -71,7 +71,7 @@ const NOT_SERVING = new Set(['ENOENT', 'ECONNREFUSED']);
 
 /** The operator extend through a serving vTPM, or undefined if none serves these registers. */
 async function extendThroughServer(register: string, digest: Uint8Array, o: MrOptions): Promise<Uint8Array | undefined> {
-  const request = { op: 'extend' as const, register, digest: hex(digest) };
+  const request = { op: 'extend' as const, register, digest: toHex(digest) };
   const response = await mrControlRequest(controlSocketPath(o), request).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== undefined && NOT_SERVING.has(err.code)) return undefined;
     throw err;
@@ -87,7 +87,7 @@ async function extend(register: string, digest: string, o: MrOptions): Promise<v
   const creating = o.mrReset || Object.keys(o.mrInit).length > 0;
   const value = creating ? undefined : await extendThroughServer(register, bytes, o);
   if (value) {
-    process.stdout.write(`${register} ${hex(value)}\n`);
+    process.stdout.write(`${register} ${toHex(value)}\n`);
     return;
   }
   const logger = createLogger({ level: 'warn' });
@@ -95,7 +95,7 @@ async function extend(register: string, digest: string, o: MrOptions): Promise<v
   if (!mr) throw new Error('--mr none has no registers');
   try {
     mr.mirror.operatorExtend(register, bytes);
-    process.stdout.write(`${register} ${hex(mr.backend.read(register))}\n`);
+    process.stdout.write(`${register} ${toHex(mr.backend.read(register))}\n`);
   } finally {
     mr.close();
   }
@@ -119,7 +119,7 @@ function showLog(o: MrOptions & JsonFlag & LogFile): void {
   }
   for (const ev of log.events) {
     const mirror = decodeMirrorEvent(ev.event);
-    const digests = ev.digests.map((d) => `${hashAlgName(d.hashAlg)}:${hex(d.digest)}`).join(' ');
+    const digests = ev.digests.map((d) => `${hashAlgName(d.hashAlg)}:${toHex(d.digest)}`).join(' ');
     process.stdout.write(`${String(ev.offset).padStart(8)} MR${ev.mrIndex} ${eventTypeName(ev.eventType)} ${digests}${mirror ? ` ${describeMirror(mirror)}` : ''}\n`);
   }
 }

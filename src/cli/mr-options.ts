@@ -1,6 +1,7 @@
 /** Options that choose and locate the measurement registers, shared by `serve`, `stdio` and `mr`. */
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { hashByName } from '../tpm/spec/hash-algs.js';
+import { isHexBytes } from '../tpm/crypto/bytes.js';
 
 export const MR_BACKENDS = ['tdx-sim', 'cca-sim', 'tsm-mr', 'none'] as const;
 export type MrBackendName = (typeof MR_BACKENDS)[number];
@@ -20,7 +21,7 @@ export interface MrOptions {
 
 export function parseHex(value: string): Uint8Array {
   const hex = value.trim().replace(/^0x/i, '');
-  if (hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9a-f]+$/i.test(hex)) throw new InvalidArgumentError(`"${value}" is not hex bytes`);
+  if (!isHexBytes(hex)) throw new InvalidArgumentError(`"${value}" is not hex bytes`);
   return Buffer.from(hex, 'hex');
 }
 

@@ -7,6 +7,7 @@ import { encodeCcEvent, readCcEvent, DEFAULT_MAX_EVENT_SIZE, type CcEvent, type 
 import { eventTypeName } from './event-types.js';
 import { EventLogError, LeReader, plainBytes } from './le-bytes.js';
 import { encodeSpecIdRecord, hashAlgName, readSpecIdRecord, specIdDigestSizes, SPEC_ID_SIGNATURE, type SpecIdEvent } from './spec-id-event.js';
+import { toHex } from '../tpm/crypto/bytes.js';
 
 /**
  * Why parsing stopped: `end` of the data; `padding`, an 8-byte all-0xFF or all-0x00 word where a
@@ -117,18 +118,14 @@ export interface CcEventLogJson {
   readonly tail: CcEventLogTail;
 }
 
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
-
 /** JSON for `mrtpm mr log --json`: hash and event-type names, lower-case hex bytes, fixed key order. */
 export function eventToJson(ev: CcEvent | CcEventRecord): CcEventJson {
   return {
     ...('offset' in ev ? { offset: ev.offset } : {}),
     mrIndex: ev.mrIndex,
     eventType: eventTypeName(ev.eventType),
-    digests: ev.digests.map((d) => ({ hashAlg: hashAlgName(d.hashAlg), digest: hex(d.digest) })),
-    event: hex(ev.event),
+    digests: ev.digests.map((d) => ({ hashAlg: hashAlgName(d.hashAlg), digest: toHex(d.digest) })),
+    event: toHex(ev.event),
   };
 }
 
@@ -143,7 +140,7 @@ export function logToJson(log: ParsedCcEventLog): CcEventLogJson {
       specErrata: s.specErrata,
       uintnSize: s.uintnSize,
       algorithms: s.algorithms.map((a) => ({ hashAlg: hashAlgName(a.hashAlg), digestSize: a.digestSize })),
-      vendorInfo: hex(s.vendorInfo),
+      vendorInfo: toHex(s.vendorInfo),
     },
     events: log.events.map(eventToJson),
     validLength: log.validLength,

@@ -54,15 +54,18 @@ function bodySize(e: MirrorEvent): number {
 const pcrBitmap = (pcrs: readonly number[]): number => pcrs.reduce((m, p) => (m | (1 << p)) >>> 0, 0);
 const bitmapPcrs = (map: number): number[] => Array.from({ length: 32 }, (_, p) => p).filter((p) => (map >>> p) & 1);
 
+/** taggedEventID and taggedEventDataSize, then the data: version, kind and the kind's fields. */
+const TAG_HEADER = 8;
+
 /** Bytes encodeMirrorEvent writes for `e`. */
-export const mirrorEventSize = (e: MirrorEvent): number => 10 + bodySize(e);
+export const mirrorEventSize = (e: MirrorEvent): number => TAG_HEADER + 2 + bodySize(e);
 
 /** The TCG_PCClientTaggedEvent bytes of a mirror event: a new array, or a view of the first bytes of `into`. */
 export function encodeMirrorEvent(e: MirrorEvent, into?: Uint8Array): Uint8Array {
-  const dataSize = 2 + bodySize(e);
-  const w = new LeWriter(8 + dataSize, into);
+  const size = mirrorEventSize(e);
+  const w = new LeWriter(size, into);
   w.u32(MRTPM_TAGGED_EVENT_ID);
-  w.u32(dataSize);
+  w.u32(size - TAG_HEADER);
   w.u8(VERSION);
   w.u8(KIND_CODES[e.kind]);
   switch (e.kind) {

@@ -8,7 +8,7 @@
  */
 import { readIfExists, writeDurable } from '../store/durable-file.js';
 import { hash } from '../tpm/crypto/hash.js';
-import { bytesEqual } from '../tpm/crypto/bytes.js';
+import { bytesEqual, isHexBytes, toHex } from '../tpm/crypto/bytes.js';
 import { TPM_ALG } from '../tpm/spec/constants.js';
 
 export interface ReplayCheckpoint {
@@ -26,20 +26,19 @@ const FORMAT = 'mrtpm-mr-replay-checkpoint/1';
 /** Bytes before logLength the checkpoint must still find: far more than a record, cheap to hash. */
 const TAIL_BYTES = 64 * 1024;
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const toJson = (values: ReadonlyMap<number, Uint8Array>): Record<string, string> => Object.fromEntries([...values].map(([i, v]) => [i, hex(v)]));
+const toJson = (values: ReadonlyMap<number, Uint8Array>): Record<string, string> => Object.fromEntries([...values].map(([i, v]) => [i, toHex(v)]));
 
 function fromJson(json: unknown): Map<number, Uint8Array> {
   if (typeof json !== 'object' || json === null) throw new TypeError('register values must be an object');
   return new Map(Object.entries(json).map(([index, value]) => {
-    if (!/^\d+$/.test(index) || typeof value !== 'string' || !/^([0-9a-f]{2})+$/.test(value)) throw new TypeError(`bad register value ${index}`);
+    if (!/^\d+$/.test(index) || typeof value !== 'string' || !isHexBytes(value)) throw new TypeError(`bad register value ${index}`);
     return [Number(index), new Uint8Array(Buffer.from(value, 'hex'))];
   }));
 }
 
 /** SHA-256 of the log's last (up to) 64 KiB before `length`. */
 export function tailDigest(log: Uint8Array, length: number): string {
-  return hex(hash(TPM_ALG.SHA256, log.subarray(Math.max(0, length - TAIL_BYTES), length)));
+  return toHex(hash(TPM_ALG.SHA256, log.subarray(Math.max(0, length - TAIL_BYTES), length)));
 }
 
 /** The checkpoint at `path`, or undefined if there is none or it does not parse. */

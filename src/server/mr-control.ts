@@ -7,6 +7,7 @@
 import net from 'node:net';
 import type { Logger } from './logger.js';
 import { Listener } from './listener.js';
+import { isHexBytes, toHex } from '../tpm/crypto/bytes.js';
 
 export interface MrControlHandler {
   /** Extends `register` with `digest`; returns the register's new value. Throws to refuse. */
@@ -26,12 +27,11 @@ export type MrControlResponse =
 
 /** A request line longer than this is not an operator's; the connection is closed. */
 const MAX_LINE = 16 * 1024;
-const HEX = /^([0-9a-f]{2})+$/i;
 
 function parseRequest(line: string): MrExtendRequest {
   const r = JSON.parse(line) as Partial<MrExtendRequest> | null;
   if (r?.op !== 'extend') throw new Error(`unknown request ${JSON.stringify(r?.op)}`);
-  if (typeof r.register !== 'string' || typeof r.digest !== 'string' || !HEX.test(r.digest)) {
+  if (typeof r.register !== 'string' || typeof r.digest !== 'string' || !isHexBytes(r.digest)) {
     throw new Error('an extend request needs "register" and a hex "digest"');
   }
   return { op: 'extend', register: r.register, digest: r.digest };
@@ -41,7 +41,7 @@ function answer(handler: MrControlHandler, line: string): MrControlResponse {
   try {
     const request = parseRequest(line);
     const value = handler.extend(request.register, Buffer.from(request.digest, 'hex'));
-    return { ok: true, register: request.register, value: Buffer.from(value).toString('hex') };
+    return { ok: true, register: request.register, value: toHex(value) };
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     return { ok: false, error: err instanceof Error ? err.message : String(err), ...(typeof code === 'string' && { code }) };

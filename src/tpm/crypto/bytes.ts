@@ -24,3 +24,13 @@ export function nulTerminated(label: string): Uint8Array {
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
+
+/** Lower-case hex of the bytes (a view, no copy). */
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** True for a non-empty run of hex byte pairs, either case. */
+export function isHexBytes(text: string): boolean {
+  return /^([0-9a-f]{2})+$/i.test(text);
+}
