@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { startMrtpm } from '../test/helpers/mrtpm.js';
 import { SwtpmDataClient } from '../test/helpers/raw-client.js';
-import { commands, expectSuccess, responseCode, TPM_RC_INITIALIZE, TPM_RC_SUCCESS } from '../test/helpers/tpm-commands.js';
+import { commands, expectSuccess } from '../test/helpers/tpm-commands.js';
+import { runSlice, startupIfNeeded, type Slice, type Step } from './bench-round-trips.js';
 import { mirrorRig } from '../test/mr/helpers/mirror-rig.js';
 import { readMrEventLog } from '../src/mr/mr-event-log-file.js';
 import { checkRegisters } from '../src/mr/register-check.js';
@@ -16,14 +17,15 @@ import { replayPcrs } from '../src/mr/pcr-replay.js';
 import { TPM_ALG } from '../src/tpm/spec/constants.js';
 import { TPM_CC } from '../src/tpm/spec/tpm-cc.js';
 import { median } from './bench-stats.js';
-import { cpuMicros } from './proc-stats.js';
 
 export interface MirrorOverhead {
   noneOpsPerSecond: number;
   tdxSimOpsPerSecond: number;
-  /** Server CPU time per PCR_Extend (user + system, µs): steadier on a shared machine than the wall clock. */
+  /** Server CPU time per PCR_Extend (all threads, µs), median over the pairs. */
   noneCpuMicrosPerOp: number;
   tdxSimCpuMicrosPerOp: number;
+  /** Median over the pairs of the extra server CPU per mirrored PCR_Extend (target <= 20 µs). */
+  extraCpuMicrosPerOp: number;
   /** Time per PCR_Extend with mirroring over time without (target <= 1.25): the median of the pairs. */
   overhead: number;
   /** Each back-to-back pair's ratio, so the spread on this machine is visible. */
@@ -35,48 +37,28 @@ const PAIRS = 8;
 
 const extend = commands.pcrExtend(16, [{ hash: 'sha384', digest: Buffer.alloc(48, 0x42) }]);
 
-/** Answers TPM2_Startup(CLEAR) or says it had been done already. */
-export async function startupIfNeeded(client: SwtpmDataClient): Promise<void> {
-  const code = responseCode(await client.transmit(commands.startup()));
-  if (code !== TPM_RC_SUCCESS && code !== TPM_RC_INITIALIZE) throw new Error(`Startup answered 0x${code.toString(16)}`);
-}
-
-interface ExtendRun {
-  count: number;
-  seconds: number;
-  serverCpuMicros: number;
-}
-
-async function runExtends(client: SwtpmDataClient, serverPid: number, ms: number): Promise<ExtendRun> {
-  let count = 0;
-  const cpu = cpuMicros(serverPid);
-  const start = performance.now();
-  while (performance.now() < start + ms) {
-    expectSuccess(await client.transmit(extend), 'PCR_Extend');
-    count++;
-  }
-  return { count, seconds: (performance.now() - start) / 1000, serverCpuMicros: cpuMicros(serverPid) - cpu };
-}
-
 export async function mirrorOverhead(seconds: number): Promise<MirrorOverhead> {
   const servers = await Promise.all(['none', 'tdx-sim'].map((mr) => startMrtpm({ protocol: 'swtpm', logLevel: 'silent', extraArgs: ['--mr', mr] })));
   const clients = await Promise.all(servers.map((s) => SwtpmDataClient.connect(s.port)));
+  const steps: Step[] = clients.map((c) => async () => void expectSuccess(await c.transmit(extend), 'PCR_Extend'));
   try {
     for (const [i, c] of clients.entries()) {
       await startupIfNeeded(c);
-      await runExtends(c, servers[i]!.child.pid, 300);
+      await runSlice(servers[i]!.child.pid, steps[i]!, 300);
     }
-    const runs: [ExtendRun[], ExtendRun[]] = [[], []];
+    const runs: [Slice[], Slice[]] = [[], []];
     for (let pair = 0; pair < PAIRS; pair++) {
-      for (const i of pair % 2 === 0 ? [0, 1] : [1, 0]) runs[i]!.push(await runExtends(clients[i]!, servers[i]!.child.pid, (seconds * 1000) / PAIRS));
+      for (const i of pair % 2 === 0 ? [0, 1] : [1, 0]) runs[i]!.push(await runSlice(servers[i]!.child.pid, steps[i]!, (seconds * 1000) / PAIRS));
     }
-    const sum = (side: ExtendRun[], key: keyof ExtendRun): number => side.reduce((n, r) => n + r[key], 0);
-    const [none, tdx] = runs.map((side) => ({ rate: sum(side, 'count') / sum(side, 'seconds'), cpu: sum(side, 'serverCpuMicros') / sum(side, 'count') }));
-    const pairRatios = runs[0].map((n, i) => (n.count / n.seconds) / (runs[1][i]!.count / runs[1][i]!.seconds));
+    const rate = (s: Slice): number => s.ops / s.seconds;
+    const cpu = (s: Slice): number => s.cpuMicros / s.ops;
+    const [none, tdx] = runs;
     return {
-      noneOpsPerSecond: none!.rate, tdxSimOpsPerSecond: tdx!.rate,
-      noneCpuMicrosPerOp: none!.cpu, tdxSimCpuMicrosPerOp: tdx!.cpu,
-      overhead: median(pairRatios), pairRatios,
+      noneOpsPerSecond: median(none.map(rate)), tdxSimOpsPerSecond: median(tdx.map(rate)),
+      noneCpuMicrosPerOp: median(none.map(cpu)), tdxSimCpuMicrosPerOp: median(tdx.map(cpu)),
+      extraCpuMicrosPerOp: median(tdx.map((t, i) => cpu(t) - cpu(none[i]!))),
+      overhead: median(none.map((n, i) => rate(n) / rate(tdx[i]!))),
+      pairRatios: none.map((n, i) => rate(n) / rate(tdx[i]!)),
     };
   } finally {
     for (const c of clients) c.close();

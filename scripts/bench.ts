@@ -1,182 +1,203 @@
 /**
- * Throughput of mrtpm against real swtpm through the same raw client (one persistent swtpm
- * data connection each; mrtpm with --mr none, a plain TPM like swtpm), plus mrtpm's cold start and
- * idle RSS, the cost of MR mirroring and the MR log replay speed (bench-mr.ts). Prints markdown
- * tables and writes bench-results.json. BENCH_SECONDS sets the measured time per operation and target.
+ * `npm run bench`: the engine alone (in-process), then round trips of mrtpm against the Node.js
+ * floor server and real swtpm through the same raw client, then what MR mirroring costs, mrtpm's
+ * cold start and idle RSS, and the MR log replay speed. Prints markdown tables, marks each target
+ * met or missed, and writes bench-results.json. `npm run bench -- --engine` runs only the first
+ * part. BENCH_SECONDS sets the measured time per operation and target (default 2).
  */
 import { writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { startMrtpm, type MrtpmServer } from '../test/helpers/mrtpm.js';
-import { spawnServing, stopAllChildren, stopChild } from '../test/helpers/processes.js';
-import { findFreePort } from '../test/helpers/ports.js';
-import { mirrorOverhead, replaySpeed, startupIfNeeded } from './bench-mr.js';
-import { median } from './bench-stats.js';
-import { rssKiB } from './proc-stats.js';
 import { fileURLToPath } from 'node:url';
+import { MRTPM_MAIN, startMrtpm } from '../test/helpers/mrtpm.js';
+import { spawnChild, spawnServing, stopAllChildren, stopChild } from '../test/helpers/processes.js';
+import { findFreePort, findFreePortPair, LOOPBACK } from '../test/helpers/ports.js';
 import { SwtpmDataClient } from '../test/helpers/raw-client.js';
 import { makeTempDir, removeDir } from '../test/helpers/state-dirs.js';
 import { startSwtpm } from '../test/helpers/swtpm.js';
-import {
-  commands, expectSuccess, parseHashSequenceStart, responseCode, TPM_RC_INITIALIZE, TPM_RC_SUCCESS,
-} from '../test/helpers/tpm-commands.js';
+import { commands, expectSuccess } from '../test/helpers/tpm-commands.js';
+import { engineBench, type EngineRow } from './bench-engine.js';
+import { mirrorOverhead, replaySpeed, type MirrorOverhead } from './bench-mr.js';
+import { measureRoundTrips, ROUND_TRIP_OPS, startupIfNeeded, type RoundTripRow, type Target } from './bench-round-trips.js';
+import { median } from './bench-stats.js';
+import { rssKiB } from './proc-stats.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
-const WARMUP_MS = 300;
+/** Rounds per round-trip operation: each target gets SECONDS / ROUNDS per round. */
+const ROUNDS = 8;
 const COLD_STARTS = 5;
 const REPLAY_EVENTS = 100_000;
+/** Targets of the stage 2b issue. */
+const TARGETS = {
+  overFloor: 0.85,
+  cpuOverFloorPassword: 10,
+  cpuOverFloorHmac: 25,
+  coldStartMs: 250,
+  idleRssMiB: 45,
+  mirrorOverhead: 1.25,
+  mirrorCpuMicros: 20,
+  replayMs: 1000,
+};
+const FLOOR_SERVER = fileURLToPath(new URL('./node-floor-server.js', import.meta.url));
 
-type Op = (client: SwtpmDataClient) => Promise<void>;
+const mark = (ok: boolean): string => (ok ? 'met' : '**missed**');
+const fmt = (n: number, digits = 0): string => n.toFixed(digits);
 
-async function ok(client: SwtpmDataClient, command: Buffer, what: string): Promise<Buffer> {
-  return expectSuccess(await client.transmit(command), what);
-}
-
-const extendCommand = commands.pcrExtend(16, [{ hash: 'sha256', digest: Buffer.alloc(32, 0x42) }]);
-const readCommand = commands.pcrRead([{ hash: 'sha256', pcrs: [16] }]);
-const randomCommand = commands.getRandom(32);
-const eventCommand = commands.pcrEvent(16, Buffer.alloc(64, 0x17));
-const chunk = Buffer.alloc(1024, 0x33);
-
-const operations: [string, Op][] = [
-  ['PCR_Extend (sha256, PCR 16)', async (c) => void (await ok(c, extendCommand, 'PCR_Extend'))],
-  ['PCR_Read (sha256:16)', async (c) => void (await ok(c, readCommand, 'PCR_Read'))],
-  ['GetRandom(32)', async (c) => void (await ok(c, randomCommand, 'GetRandom'))],
-  ['PCR_Event (64 B)', async (c) => void (await ok(c, eventCommand, 'PCR_Event'))],
-  ['Hash sequence (start + 3x1 KiB + complete)', async (c) => {
-    const handle = parseHashSequenceStart(await c.transmit(commands.hashSequenceStart('sha256')));
-    for (let i = 0; i < 3; i++) await ok(c, commands.sequenceUpdate(handle, chunk), 'SequenceUpdate');
-    await ok(c, commands.sequenceComplete(handle, Buffer.alloc(0)), 'SequenceComplete');
-  }],
-];
-
-async function opsPerSecond(client: SwtpmDataClient, op: Op, durationMs: number): Promise<number> {
-  let count = 0;
-  const start = performance.now();
-  const end = start + durationMs;
-  while (performance.now() < end) {
-    await op(client);
-    count++;
+function printEngine(rows: EngineRow[]): void {
+  console.log('### Engine alone (Tpm.execute in-process on prepared buffers)\n');
+  console.log('| operation | ops/s | target |');
+  console.log('| --- | ---: | --- |');
+  for (const r of rows) {
+    const target = r.target === undefined ? '' : `>= ${r.target / 1000}k/s: ${mark(r.opsPerSecond >= r.target)}`;
+    console.log(`| ${r.operation} | ${fmt(r.opsPerSecond)} | ${target} |`);
   }
-  return count / ((performance.now() - start) / 1000);
+  console.log('');
 }
 
-/** Spawn to first successful GetRandom, on a state dir that has seen Startup (median of runs). */
-async function coldStartMs(): Promise<number[]> {
-  const stateDir = await makeTempDir('mrtpm-bench-cold');
-  const times: number[] = [];
+/** The CPU bound of an operation: HMAC-session rows have their own. */
+const cpuBound = (row: RoundTripRow): number => (/HMAC/.test(row.operation) ? TARGETS.cpuOverFloorHmac : TARGETS.cpuOverFloorPassword);
+/** The CPU bound applies to PCR_Extend, PCR_Read and GetRandom; the others are shown for information. */
+const cpuBoundApplies = (row: RoundTripRow): boolean => /^(PCR_Extend|PCR_Read|GetRandom)/.test(row.operation);
+
+function printRoundTrips(rows: RoundTripRow[]): void {
+  console.log(`### Round trips (median of ${rows[0]?.rounds} rounds; server CPU per command from /proc)\n`);
+  console.log('| operation | mrtpm ops/s | floor ops/s | swtpm ops/s | mrtpm/floor | mrtpm/swtpm | CPU µs/cmd mrtpm / floor / swtpm | mrtpm CPU over floor | targets |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  for (const r of rows) {
+    const t = r.targets;
+    const cpu = `${fmt(t.mrtpm.cpuMicrosPerCommand, 1)} / ${fmt(t.floor.cpuMicrosPerCommand, 1)} / ${fmt(t.swtpm.cpuMicrosPerCommand, 1)}`;
+    const targets = [
+      `>= ${TARGETS.overFloor}x floor: ${mark(r.mrtpmOverFloor >= TARGETS.overFloor)}`,
+      ...(cpuBoundApplies(r) ? [`CPU <= ${cpuBound(r)} µs: ${mark(r.cpuOverFloorMicros <= cpuBound(r))}`] : []),
+    ].join('; ');
+    console.log(`| ${r.operation} | ${fmt(t.mrtpm.opsPerSecond)} | ${fmt(t.floor.opsPerSecond)} | ${fmt(t.swtpm.opsPerSecond)} | ${fmt(r.mrtpmOverFloor, 2)} | ${fmt(r.mrtpmOverSwtpm, 2)} | ${cpu} | ${fmt(r.cpuOverFloorMicros, 1)} µs | ${targets} |`);
+  }
+  console.log('');
+}
+
+async function roundTrips(): Promise<RoundTripRow[]> {
+  const mrtpm = await startMrtpm({ protocol: 'swtpm', logLevel: 'silent', extraArgs: ['--mr', 'none'] });
+  const swtpm = await startSwtpm({ pcrBanks: ['sha256', 'sha384'] });
+  const floorPort = await findFreePort();
+  const floor = await spawnServing('node floor server', process.execPath, [FLOOR_SERVER, String(floorPort)], [floorPort]);
+  const targets: Target[] = [
+    { name: 'mrtpm', client: await SwtpmDataClient.connect(mrtpm.port), pid: mrtpm.child.pid },
+    { name: 'floor', client: await SwtpmDataClient.connect(floorPort), pid: floor.pid },
+    { name: 'swtpm', client: await SwtpmDataClient.connect(swtpm.port), pid: swtpm.child.pid },
+  ];
   try {
-    const prepare = await startMrtpm({ protocol: 'swtpm', stateDir, logLevel: 'silent' });
-    const client = await SwtpmDataClient.connect(prepare.port);
-    await startupIfNeeded(client);
-    client.close();
-    await prepare.stop();
-    for (let i = 0; i < COLD_STARTS; i++) {
-      const t0 = performance.now();
-      const server = await startMrtpm({ protocol: 'swtpm', stateDir, logLevel: 'silent' });
-      const c = await SwtpmDataClient.connect(server.port);
-      let code = responseCode(await c.transmit(randomCommand));
-      if (code === TPM_RC_INITIALIZE) {
-        await startupIfNeeded(c);
-        code = responseCode(await c.transmit(randomCommand));
+    for (const t of targets) if (t.name !== 'floor') await startupIfNeeded(t.client);
+    const rows: RoundTripRow[] = [];
+    for (const op of ROUND_TRIP_OPS) rows.push(await measureRoundTrips(targets, op, ROUNDS, (SECONDS * 1000) / ROUNDS));
+    return rows;
+  } finally {
+    for (const t of targets) t.client.close();
+    await Promise.all([mrtpm.stop(), swtpm.stop(), stopChild(floor)]);
+  }
+}
+
+interface ColdStart {
+  mr: string;
+  /** Spawn to the 'listening' log line, per run. */
+  listeningMs: number[];
+  /** Spawn to the answer of the first GetRandom, per run. */
+  firstResponseMs: number[];
+  /** After Startup and half a second of idling. */
+  idleRssKiB: number;
+}
+
+/** Spawns `mrtpm serve`, resolving once it logs that it listens (stderr, JSON lines). */
+function spawnListening(stateDir: string, port: number, mr: string): Promise<{ child: ReturnType<typeof spawnChild>; ms: number; t0: number }> {
+  const t0 = performance.now();
+  const child = spawnChild('mrtpm serve (cold start)', process.execPath, [
+    MRTPM_MAIN, 'serve', '--state', stateDir, '--protocol', 'swtpm', '--bind', LOOPBACK,
+    '--port', String(port), '--ctrl-port', String(port + 1), '--log-level', 'info', '--mr', mr,
+  ]);
+  return new Promise((resolve, reject) => {
+    const seen = (chunk: Buffer): void => {
+      if (!chunk.toString('utf8').includes('"listening"')) return;
+      child.process.stderr?.off('data', seen);
+      resolve({ child, ms: performance.now() - t0, t0 });
+    };
+    child.process.stderr?.on('data', seen);
+    void child.exited.then((status) => reject(new Error(`mrtpm exited before listening (${JSON.stringify(status)}): ${child.stderr()}`)));
+  });
+}
+
+/** Cold starts on a state directory that has seen Startup (so the first GetRandom needs none). */
+async function coldStart(mr: string): Promise<ColdStart> {
+  const stateDir = await makeTempDir('mrtpm-bench-cold');
+  const result: ColdStart = { mr, listeningMs: [], firstResponseMs: [], idleRssKiB: 0 };
+  try {
+    for (let run = 0; run <= COLD_STARTS; run++) {
+      const port = await findFreePortPair();
+      const { child, ms, t0 } = await spawnListening(stateDir, port, mr);
+      const client = await SwtpmDataClient.connect(port);
+      if (run === 0) {
+        await startupIfNeeded(client);
+      } else {
+        expectSuccess(await client.transmit(commands.getRandom(32)), 'GetRandom');
+        result.firstResponseMs.push(performance.now() - t0);
+        result.listeningMs.push(ms);
       }
-      if (code !== TPM_RC_SUCCESS) throw new Error(`GetRandom answered 0x${code.toString(16)}`);
-      times.push(performance.now() - t0);
-      c.close();
-      await server.stop();
+      if (run === COLD_STARTS) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        result.idleRssKiB = rssKiB(child.pid);
+      }
+      client.close();
+      await stopChild(child);
     }
   } finally {
     await removeDir(stateDir);
   }
-  return times;
+  return result;
 }
 
-const FLOOR_SERVER = fileURLToPath(new URL('./node-floor-server.js', import.meta.url));
+function printMrAndStart(mirror: MirrorOverhead, cold: ColdStart[], swtpmIdleKiB: number, replay: ReturnType<typeof replaySpeed>): void {
+  console.log('### Mirroring, start-up, memory, replay\n');
+  console.log('| metric | value | target |');
+  console.log('| --- | ---: | --- |');
+  const spread = `${fmt(Math.min(...mirror.pairRatios), 2)}-${fmt(Math.max(...mirror.pairRatios), 2)}`;
+  const extraCpu = mirror.extraCpuMicrosPerOp;
+  console.log(`| PCR_Extend (sha384, PCR 16) --mr none / --mr tdx-sim | ${fmt(mirror.noneOpsPerSecond)} / ${fmt(mirror.tdxSimOpsPerSecond)} ops/s | |`);
+  console.log(`| mirroring overhead: time per PCR_Extend, tdx-sim / none (median of ${mirror.pairRatios.length} pairs, range ${spread}) | ${fmt(mirror.overhead, 2)}x | <= ${TARGETS.mirrorOverhead}x: ${mark(mirror.overhead <= TARGETS.mirrorOverhead)} |`);
+  console.log(`| ... server CPU per PCR_Extend, none / tdx-sim (extra) | ${fmt(mirror.noneCpuMicrosPerOp, 1)} / ${fmt(mirror.tdxSimCpuMicrosPerOp, 1)} µs (${fmt(extraCpu, 1)} µs) | extra <= ${TARGETS.mirrorCpuMicros} µs: ${mark(extraCpu <= TARGETS.mirrorCpuMicros)} |`);
+  for (const c of cold) {
+    const listening = median(c.listeningMs);
+    const rss = c.idleRssKiB / 1024;
+    console.log(`| cold start --mr ${c.mr}: spawn to listening (median of ${c.listeningMs.length}); to first GetRandom | ${fmt(listening)} ms; ${fmt(median(c.firstResponseMs))} ms | <= ${TARGETS.coldStartMs} ms: ${mark(listening <= TARGETS.coldStartMs)} |`);
+    console.log(`| idle RSS --mr ${c.mr} | ${fmt(rss, 1)} MiB | <= ${TARGETS.idleRssMiB} MiB: ${mark(rss <= TARGETS.idleRssMiB)} |`);
+  }
+  console.log(`| idle RSS swtpm | ${fmt(swtpmIdleKiB / 1024, 1)} MiB | |`);
+  const replayMs = replay.parseMs + replay.registerReplayMs;
+  console.log(`| replay of a ${replay.events}-event MR log (${fmt(replay.logBytes / 1e6, 1)} MB): parse + registers | ${fmt(replayMs)} ms | < ${TARGETS.replayMs} ms: ${mark(replayMs < TARGETS.replayMs)} |`);
+  console.log(`| ... and the PCR banks (2 banks) from the same log, which \`mr replay\` also does | ${fmt(replay.pcrReplayMs)} ms | |`);
+}
 
-/**
- * Round trips per second of a Node.js server that does no TPM work, and of swtpm answering
- * GetRandom(32), through the same client: the ratio mrtpm could reach if its engine cost nothing.
- */
-async function nodeFloor(swtpmPort: number): Promise<{ floor: number; swtpm: number; ratio: number }> {
-  const port = await findFreePort();
-  const child = await spawnServing('node floor server', process.execPath, [FLOOR_SERVER, String(port)], [port]);
-  const floorClient = await SwtpmDataClient.connect(port);
-  const swtpmClient = await SwtpmDataClient.connect(swtpmPort);
-  const roundTrip: Op = async (c) => void (await c.transmit(randomCommand));
+async function swtpmIdleRss(): Promise<number> {
+  const swtpm = await startSwtpm({ pcrBanks: ['sha256', 'sha384'] });
   try {
-    for (const c of [floorClient, swtpmClient]) await opsPerSecond(c, roundTrip, WARMUP_MS);
-    const floor = await opsPerSecond(floorClient, roundTrip, SECONDS * 1000);
-    const swtpm = await opsPerSecond(swtpmClient, roundTrip, SECONDS * 1000);
-    return { floor, swtpm, ratio: floor / swtpm };
+    const client = await SwtpmDataClient.connect(swtpm.port);
+    await startupIfNeeded(client);
+    client.close();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    return rssKiB(swtpm.child.pid);
   } finally {
-    floorClient.close();
-    swtpmClient.close();
-    await stopChild(child);
+    await swtpm.stop();
   }
 }
-
 
 async function main(): Promise<void> {
-  const mrtpm: MrtpmServer = await startMrtpm({ protocol: 'swtpm', logLevel: 'silent', extraArgs: ['--mr', 'none'] });
-  const swtpm = await startSwtpm({ pcrBanks: ['sha256', 'sha384'] });
-  const targets = [
-    { name: 'mrtpm', client: await SwtpmDataClient.connect(mrtpm.port) },
-    { name: 'swtpm', client: await SwtpmDataClient.connect(swtpm.port) },
-  ];
-  for (const { client } of targets) await startupIfNeeded(client);
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  const idleRss = { mrtpmKiB: rssKiB(mrtpm.child.pid), swtpmKiB: rssKiB(swtpm.child.pid) };
-
-  const rows: { operation: string; mrtpm: number; swtpm: number; ratio: number }[] = [];
-  for (const [operation, op] of operations) {
-    for (const { client } of targets) await opsPerSecond(client, op, WARMUP_MS);
-    const rates: Record<string, number[]> = { mrtpm: [], swtpm: [] };
-    // Two alternating halves per target, so drift (thermal, other load) hits both alike.
-    for (let round = 0; round < 2; round++) {
-      for (const { name, client } of round === 0 ? targets : [...targets].reverse()) {
-        rates[name]!.push(await opsPerSecond(client, op, (SECONDS * 1000) / 2));
-      }
-    }
-    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const row = { operation, mrtpm: mean(rates.mrtpm!), swtpm: mean(rates.swtpm!), ratio: 0 };
-    row.ratio = row.mrtpm / row.swtpm;
-    rows.push(row);
-  }
-  for (const { client } of targets) client.close();
-  const floor = await nodeFloor(swtpm.port);
-  await Promise.all([mrtpm.stop(), swtpm.stop()]);
-
-  const cold = await coldStartMs();
+  const engine = engineBench();
+  printEngine(engine);
+  if (process.argv.includes('--engine')) return;
+  const throughput = await roundTrips();
+  printRoundTrips(throughput);
   const mirror = await mirrorOverhead(SECONDS);
+  const cold = [await coldStart('none'), await coldStart('tdx-sim')];
+  const swtpmKiB = await swtpmIdleRss();
   const replay = replaySpeed(REPLAY_EVENTS);
-  const results = {
-    date: new Date().toISOString(),
-    node: process.version,
-    secondsPerTarget: SECONDS,
-    throughput: rows,
-    nodeFloor: floor,
-    coldStartMs: { median: median(cold), runs: cold },
-    idleRss,
-    mirror,
-    replay,
-  };
-
-  const fmt = (n: number): string => n.toFixed(0);
-  console.log('| operation | mrtpm ops/s | swtpm ops/s | mrtpm/swtpm |');
-  console.log('| --- | ---: | ---: | ---: |');
-  for (const row of rows) console.log(`| ${row.operation} | ${fmt(row.mrtpm)} | ${fmt(row.swtpm)} | ${row.ratio.toFixed(2)} |`);
-  console.log(`| (Node.js floor: a server doing no TPM work vs swtpm GetRandom) | ${fmt(floor.floor)} | ${fmt(floor.swtpm)} | ${floor.ratio.toFixed(2)} |`);
-  console.log('');
-  console.log('| metric | value |');
-  console.log('| --- | ---: |');
-  console.log(`| mrtpm cold start (spawn to first GetRandom, median of ${COLD_STARTS}) | ${results.coldStartMs.median.toFixed(0)} ms |`);
-  console.log(`| mrtpm idle RSS | ${(idleRss.mrtpmKiB / 1024).toFixed(1)} MiB |`);
-  console.log(`| swtpm idle RSS | ${(idleRss.swtpmKiB / 1024).toFixed(1)} MiB |`);
-  console.log(`| PCR_Extend (sha384, PCR 16) --mr none / --mr tdx-sim | ${fmt(mirror.noneOpsPerSecond)} / ${fmt(mirror.tdxSimOpsPerSecond)} ops/s |`);
-  console.log(`| ... server CPU per PCR_Extend, --mr none / --mr tdx-sim | ${fmt(mirror.noneCpuMicrosPerOp)} / ${fmt(mirror.tdxSimCpuMicrosPerOp)} µs |`);
-  const spread = `${Math.min(...mirror.pairRatios).toFixed(2)}-${Math.max(...mirror.pairRatios).toFixed(2)}`;
-  console.log(`| mirroring overhead (time per PCR_Extend, tdx-sim / none, median of ${mirror.pairRatios.length} pairs, range ${spread}; target <= 1.25) | ${mirror.overhead.toFixed(2)}x |`);
-  console.log(`| replay of a ${replay.events}-event MR log (${(replay.logBytes / 1e6).toFixed(1)} MB): parse + registers (target < 1000 ms) | ${(replay.parseMs + replay.registerReplayMs).toFixed(0)} ms |`);
-  console.log(`| ... and the PCR banks (2 banks) from the same log, which \`mr replay\` also does | ${replay.pcrReplayMs.toFixed(0)} ms |`);
+  printMrAndStart(mirror, cold, swtpmKiB, replay);
+  const results = { date: new Date().toISOString(), node: process.version, secondsPerTarget: SECONDS, targets: TARGETS, engine, throughput, mirror, cold, swtpmIdleRssKiB: swtpmKiB, replay };
   await writeFile('bench-results.json', `${JSON.stringify(results, null, 2)}\n`);
   console.log('\nwrote bench-results.json');
 }

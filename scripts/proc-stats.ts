@@ -1,9 +1,5 @@
 /** What Linux's /proc says about a benchmarked server process. */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-
-/** Clock ticks per second of /proc/<pid>/stat's CPU times. */
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+import { readdirSync, readFileSync } from 'node:fs';
 
 export function rssKiB(pid: number): number {
   const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -11,10 +7,19 @@ export function rssKiB(pid: number): number {
   return Number(match[1]);
 }
 
-/** User + system CPU time the process has used, in microseconds (tick resolution: 10 ms at CLK_TCK 100). */
+/**
+ * CPU time all threads of the process have run (main thread, GC helpers, libuv pool), in
+ * microseconds: the first field of each /proc/<pid>/task/<tid>/schedstat, in nanoseconds, so a
+ * short run is measured to the microsecond (utime/stime in /proc/<pid>/stat count 10 ms ticks).
+ */
 export function cpuMicros(pid: number): number {
-  // Fields after "(comm) ": state is field 3, utime 14 and stime 15 (proc(5)).
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLK_TCK;
+  let nanos = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      nanos += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // A thread that ended between the listing and the read: its time is gone with it.
+    }
+  }
+  return nanos / 1000;
 }
