@@ -17,7 +17,10 @@ import { toHex } from '../tpm/crypto/bytes.js';
 interface JsonFlag { json: boolean }
 interface LogFile { log?: string }
 
-const print = (value: unknown): void => { process.stdout.write(`${JSON.stringify(value, null, 2)}\n`); };
+/** JSON on stdout; byte fields (digests, register values, event data of decoded mirror events) as hex. */
+const print = (value: unknown): void => {
+  process.stdout.write(`${JSON.stringify(value, (_key, v: unknown) => (v instanceof Uint8Array ? toHex(v) : v), 2)}\n`);
+};
 
 /** Operator commands report a failure as one line and exit status 2 (1 means "registers differ"). */
 const guarded = <A extends unknown[]>(action: (...args: A) => void | Promise<void>) => async (...args: A): Promise<void> => {

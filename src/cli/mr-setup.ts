@@ -1,9 +1,9 @@
 /**
  * Opens what `--mr` chooses: the register backend, the MR event log directory (locked, one
- * mirroring process at a time) and the mirror, settling the write-ahead intent a crash left and
- * checking that the history replays to the live registers.
+ * mirroring process at a time) and the mirror, settling the last record a crash may have left
+ * half done and checking that the history replays to the live registers.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from '../server/logger.js';
 import { openStateDir, type StateDir } from '../store/state-dir.js';
@@ -16,16 +16,16 @@ import { readRegisterFile } from '../mr/register-file.js';
 import { MrMirror } from '../mr/mr-mirror.js';
 import { MrEventLogFile, type OpenedLog } from '../mr/mr-event-log-file.js';
 import { checkpointFits, readCheckpoint, tailDigest, writeCheckpoint, type ReplayCheckpoint } from '../mr/replay-checkpoint.js';
-import { IntentFile } from '../mr/write-ahead-intent.js';
 import { parsePcrMrMap, RUNTIME_MR_INDEX, UEFI_PCR_MR_MAP } from '../mr/pcr-mr-map.js';
 import { checkRegisters, replayRegisters, type RegisterSource } from '../mr/register-check.js';
 import { CCEL_DATA_PATH, readCcel, replayCcel } from '../eventlog/ccel.js';
-import { parseCcEventLog, type ParsedCcEventLog } from '../eventlog/cc-event-log.js';
+import type { ParsedCcEventLog } from '../eventlog/cc-event-log.js';
 import type { MrOptions } from './mr-options.js';
 
 const RUN_DIR = '/run/mrtpm';
 const LOG_FILE = 'events.log';
-const INTENT_FILE = 'intent';
+/** The write-ahead intent file of mrtpm before append-first; removed where an old log directory has one. */
+const OLD_INTENT_FILE = 'intent';
 const CONTROL_SOCKET = 'control.sock';
 const CHECKPOINT_FILE = 'replay-checkpoint.json';
 /** Log growth (about 5,000 records) after which start-up saves a new replay checkpoint. */
@@ -70,7 +70,6 @@ export class MrSetup {
   readonly mirror: MrMirror;
   private readonly logDir: StateDir;
   private readonly log: MrEventLogFile;
-  private readonly intent: IntentFile;
 
   constructor(readonly options: MrOptions, readonly backend: MrBackend, logger: Logger, creating: boolean) {
     let logDir: StateDir | undefined;
@@ -79,37 +78,36 @@ export class MrSetup {
     let checkpoint: ReplayCheckpoint | undefined;
     try {
       this.logDir = logDir = openStateDir(logDirPath(options));
+      removeIfExists(this.logDir.path(OLD_INTENT_FILE));
       if (creating) {
         // New registers (a TD reboot, or a first start) begin a new history.
-        for (const file of [LOG_FILE, INTENT_FILE, CHECKPOINT_FILE]) removeIfExists(this.logDir.path(file));
+        for (const file of [LOG_FILE, CHECKPOINT_FILE]) removeIfExists(this.logDir.path(file));
       }
       beforeLog = replayCcel(firmwareLog(options), replayRegisters(backend));
       const saved = checkpoint = readCheckpoint(this.logDir.path(CHECKPOINT_FILE));
       const runtime = backend.registers.find((r) => r.ccMrIndex === RUNTIME_MR_INDEX)!;
       opened = MrEventLogFile.openParsed(this.logDir.path(LOG_FILE), [runtime.hashAlg], (bytes) => (saved && checkpointFits(saved, bytes, beforeLog) ? saved.logLength : undefined));
       this.log = opened.file;
-      this.intent = new IntentFile(this.logDir.path(INTENT_FILE));
       const map = options.mrMap ? parsePcrMrMap(options.mrMap, backend.platform) : UEFI_PCR_MR_MAP;
-      this.mirror = new MrMirror(backend, map, this.log, this.intent, (err) => logger.error('measurement register or MR log failed', { error: err }));
+      this.mirror = new MrMirror(backend, map, this.log, (err) => logger.error('measurement register or MR log failed', { error: err }));
     } catch (err) {
       logDir?.release();
       backend.close();
       throw err;
     }
-    const outcome = this.mirror.recover();
+    const outcome = this.mirror.recover(opened.events.at(-1));
     if (outcome !== 'none') logger.warn('settled the MR extend a crash interrupted', { outcome });
-    this.checkHistory(opened, outcome === 'completed', opened.from === undefined ? beforeLog : checkpoint!.replayed, beforeLog, logger);
+    // A dropped record is no longer in the log.
+    if (outcome === 'dropped') opened = { ...opened, bytes: opened.bytes.subarray(0, this.log.length), events: opened.events.slice(0, -1) };
+    this.checkHistory(opened, opened.from === undefined ? beforeLog : checkpoint!.replayed, beforeLog, logger);
   }
 
   /**
    * Warns if CCEL + the log do not replay to the live registers, replaying only what follows the
    * checkpoint when one fitted; once the log has grown CHECKPOINT_EVERY bytes past it, saves a new one.
    */
-  private checkHistory(opened: OpenedLog, appended: boolean, start: ReadonlyMap<number, Uint8Array>, beforeLog: Map<number, Uint8Array>, logger: Logger): void {
-    const from = opened.from;
-    // The records parsed on opening are the log, unless recovery appended one since.
-    const bytes = appended ? readFileSync(this.log.path) : opened.bytes;
-    const events = appended ? parseCcEventLog(bytes, from === undefined ? {} : { from }).events : opened.events;
+  private checkHistory(opened: OpenedLog, start: ReadonlyMap<number, Uint8Array>, beforeLog: Map<number, Uint8Array>, logger: Logger): void {
+    const { from, bytes, events } = opened;
     const checks = checkRegisters(this.backend, events, { start });
     logger.info('checked the MR history against the registers', { records: events.length, ...(from !== undefined && { resumedAt: from }) });
     const mismatched = checks.filter((c) => !c.match).map((c) => c.register);
@@ -122,7 +120,6 @@ export class MrSetup {
   }
 
   close(): void {
-    this.intent.close();
     this.log.close();
     this.backend.close();
     this.logDir.release();

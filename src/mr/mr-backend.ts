@@ -33,7 +33,7 @@ export class MrError extends Error {
   }
 }
 
-/** An extend worked out but not done yet: the mirror writes its write-ahead intent in between. */
+/** An extend worked out but not done yet: the mirror appends its log record (the write-ahead intent) in between. */
 export interface PreparedExtend {
   /** The register's value now ... */
   readonly old: Uint8Array;

@@ -1,7 +1,8 @@
 /**
  * The MR event log file: a CC event log (Spec ID record, then one CC_EVENT per mirrored change)
- * appended in place. Opening it cuts a torn final record, which only a crash mid-append leaves;
- * the write-ahead intent then restores that record if its extend happened.
+ * appended in place. A record is appended before its register moves (it is the write-ahead intent,
+ * see mr-mirror.ts), so an append is all or nothing: a failed one is cut off again. Opening the
+ * log cuts a torn final record, which only a crash mid-append leaves, before its register moved.
  */
 import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, writeFileSync, writeSync, constants } from 'node:fs';
 import { newCcEventLog, parseCcEventLog, type ParsedCcEventLog } from '../eventlog/cc-event-log.js';
@@ -20,7 +21,17 @@ export interface OpenedLog {
   from: number | undefined;
 }
 
+/** Raised once an append could not be undone: the log's end is unknown until it is opened again. */
+export class MrLogDamagedError extends Error {
+  constructor(path: string, cause: unknown) {
+    super(`MR event log ${path} could not be restored after a failed append (${(cause as Error).message}); restart to recover it`);
+    this.name = 'MrLogDamagedError';
+  }
+}
+
 export class MrEventLogFile {
+  private damaged: MrLogDamagedError | undefined;
+
   private constructor(readonly path: string, private readonly fd: number, private size: number) {}
 
   /** Opens the log at `path`, creating it (mode 0600) for registers of `hashAlgs` if missing. */
@@ -57,10 +68,32 @@ export class MrEventLogFile {
     return this.size;
   }
 
+  /**
+   * Appends the record with one write (to the kernel: a killed process loses nothing written, see
+   * docs/mr-mirror.md); if that fails or comes up short, the log is cut back to where it was and
+   * the error rethrown. If even the cut fails, this and every later append throw MrLogDamagedError.
+   */
   append(record: Uint8Array): void {
-    const written = writeSync(this.fd, record);
-    this.size += written;
-    if (written !== record.length) throw new Error(`short append to the MR event log (${written} of ${record.length} bytes)`);
+    if (this.damaged) throw this.damaged;
+    try {
+      const written = writeSync(this.fd, record);
+      if (written !== record.length) throw new Error(`short append to the MR event log (${written} of ${record.length} bytes)`);
+      this.size += written;
+    } catch (err) {
+      this.truncate(this.size);
+      throw err;
+    }
+  }
+
+  /** Cuts the log back to `length` (a record boundary): a record whose extend did not happen. */
+  truncate(length: number): void {
+    try {
+      ftruncateSync(this.fd, length);
+      this.size = length;
+    } catch (err) {
+      this.damaged = new MrLogDamagedError(this.path, err);
+      throw this.damaged;
+    }
   }
 
   close(): void {

@@ -1,24 +1,32 @@
 /**
  * The PCR->MR mirror: a PcrObserver that, before any PCR bank moves, extends the mapped
- * measurement register and logs the event, in the write-ahead order intent -> register extend ->
- * log append. If the register refuses, the observer throws and the TPM command fails with no bank
- * moved. PCR changes an MR cannot express (PCR 0, resets, Startup) become logged marker events.
+ * measurement register and logs the event, append-first: the log record, which carries the
+ * register's value before and after the extend, is appended, then the register is extended. The
+ * record is its own write-ahead intent: at start-up, a last record whose register still holds its
+ * old value is completed. If the register refuses, the record is cut off again, the observer throws
+ * and the TPM command fails with no bank moved. PCR changes an MR cannot express (PCR 0, resets,
+ * Startup) become logged marker events.
  */
 import { TPM_RC, TpmError } from '../tpm/spec/tpm-rc.js';
 import { hash } from '../tpm/crypto/hash.js';
 import { bytesEqual } from '../tpm/crypto/bytes.js';
 import type { PcrExtend, PcrObserver, PcrStartup } from '../tpm/pcr/pcr-banks.js';
 import { EV_EVENT_TAG, EV_NO_ACTION } from '../eventlog/event-types.js';
-import { ccEventSize, encodeCcEvent, readCcEvent, type CcEvent } from '../eventlog/cc-event.js';
-import { LeReader, ScratchBuffer } from '../eventlog/le-bytes.js';
-import { MrError, type MeasurementRegister, type MrBackend } from './mr-backend.js';
-import { extendValue } from './extend-rule.js';
+import { ccEventSize, encodeCcEvent, type CcEvent, type CcEventRecord } from '../eventlog/cc-event.js';
+import { ScratchBuffer } from '../eventlog/le-bytes.js';
+import { MrError, type MeasurementRegister, type MrBackend, type PreparedExtend } from './mr-backend.js';
 import { RUNTIME_MR_INDEX, type PcrMrMap } from './pcr-mr-map.js';
-import { encodeMirrorEvent, mirrorEventSize, type MirrorEvent } from './mirror-events.js';
-import type { IntentFile, MrIntent } from './write-ahead-intent.js';
+import {
+  decodeMirrorEvent, encodeMirrorEvent, markerDigestInput, mirrorEventSize, setRegisterValues, type MirrorEvent, type RegisterValues,
+} from './mirror-events.js';
 import type { MrEventLogFile } from './mr-event-log-file.js';
 
-/** What start-up recovery did with the intent left by the previous process. */
+/**
+ * What start-up recovery did with the log's last record: nothing to do (`none`), its register
+ * still held the old value and was extended now (`completed`), that extend failed and the record
+ * was cut (`dropped`), or the register holds neither value (`diverged`: another writer moved it;
+ * the record stays, as its extend may have happened before).
+ */
 export type RecoveryOutcome = 'none' | 'completed' | 'dropped' | 'diverged';
 
 /** Errors a register reports for a busy moment, which a caller may retry; everything else is a failure. */
@@ -37,9 +45,10 @@ function mrDigest(reg: MeasurementRegister, supplied: PcrExtend['supplied']): { 
   return { alg: source.hashAlg, digest };
 }
 
+/** A register's refusal as the TPM response code: busy moments may be retried. */
+const refusal = (err: unknown): TpmError => new TpmError(err instanceof MrError && RETRYABLE.has(err.code) ? TPM_RC.RETRY : TPM_RC.FAILURE);
+
 export class MrMirror implements PcrObserver {
-  /** Set when a log append failed after its register moved: only recovery at the next start can repair that. */
-  private broken = false;
   /** The register each PCR extends (undefined: PCR 0 and unmapped PCRs), looked up once, not per extend. */
   private readonly targets: readonly (MeasurementRegister | undefined)[];
   private readonly runtime: MeasurementRegister;
@@ -50,7 +59,6 @@ export class MrMirror implements PcrObserver {
     private readonly backend: MrBackend,
     private readonly map: PcrMrMap,
     private readonly log: MrEventLogFile,
-    private readonly intent: IntentFile,
     /** Told why a register or the log refused, since the TPM response code cannot say. */
     private readonly report: (err: unknown) => void = () => {},
   ) {
@@ -73,16 +81,16 @@ export class MrMirror implements PcrObserver {
     const event: MirrorEvent = {
       kind: 'extend', pcr: e.pcr, command: e.command, applied: e.applied, mrSourceAlg: alg, eventData: e.eventData ?? new Uint8Array(0),
     };
-    if (target) this.extendAndLog(target, digest, event);
+    if (target) this.extendAndLog(target, event, digest);
     else this.append(encodeCcEvent({ mrIndex: this.map[e.pcr] ?? 0, eventType: EV_NO_ACTION, digests: [{ hashAlg: reg.hashAlg, digest }], event: encodeMirrorEvent(event) }));
   }
 
   beforeReset(pcr: number): void {
-    this.marker({ kind: 'pcr-reset', pcr });
+    this.extendAndLog(this.runtime, { kind: 'pcr-reset', pcr });
   }
 
   beforeStartup(s: PcrStartup): void {
-    this.marker({ kind: 'startup', startup: s.kind, locality: s.locality, allocation: s.allocation, hcrtm: s.hcrtm ?? [] });
+    this.extendAndLog(this.runtime, { kind: 'startup', startup: s.kind, locality: s.locality, allocation: s.allocation, hcrtm: s.hcrtm ?? [] });
   }
 
   /** `mrtpm mr extend`: an operator's digest, logged like any other extend. */
@@ -90,75 +98,91 @@ export class MrMirror implements PcrObserver {
     const reg = this.backend.register(name);
     if (!reg?.extendable || reg.ccMrIndex === undefined) throw new MrError('EACCES', `${name} is not an extendable register`);
     if (digest.length !== reg.size) throw new MrError('EINVAL', `${name} takes ${reg.size}-byte digests, not ${digest.length}`);
-    this.extendAndLog(reg, digest, { kind: 'operator-extend', register: name });
+    this.extendAndLog(reg, { kind: 'operator-extend', register: name }, digest);
   }
 
   /**
-   * Settles the intent the previous process left: if its register holds the expected value the
-   * extend happened and its record is appended; if it holds the old value it never happened.
+   * Settles the log's last record, which a crash may have left between its append and its
+   * register's extend: if the register holds the record's old value, the extend is done now.
+   * `last` is the last record of the log as opened (undefined if the log has none, or none after
+   * a replay checkpoint: those were settled by the start that saved it).
    */
-  recover(): RecoveryOutcome {
-    const intent = this.intent.read();
-    if (!intent || this.log.length !== intent.logOffset || !this.consistent(intent)) {
-      this.intent.clear();
-      return 'none';
-    }
-    const now = this.backend.read(intent.register);
-    let outcome: RecoveryOutcome = 'diverged';
-    if (bytesEqual(now, intent.expected)) {
-      this.log.append(intent.record);
-      outcome = 'completed';
-    } else if (bytesEqual(now, intent.old)) {
-      outcome = 'dropped';
-    }
-    this.intent.clear();
-    return outcome;
-  }
-
-  /** False for a torn intent: its expected value is not the extend of its old value by its record's digest. */
-  private consistent(intent: MrIntent): boolean {
-    const reg = this.backend.register(intent.register);
-    if (!reg) return false;
+  recover(last: CcEventRecord | undefined): RecoveryOutcome {
+    const pending = last && this.pendingExtend(last);
+    if (!pending) return 'none';
+    const { reg, digest, values } = pending;
+    const now = this.backend.read(reg.name);
+    if (bytesEqual(now, values.expected)) return 'none';
+    if (!bytesEqual(now, values.old)) return 'diverged';
     try {
-      const digest = readCcEvent(new LeReader(intent.record), new Map([[reg.hashAlg, reg.size]])).digests.find((d) => d.hashAlg === reg.hashAlg)?.digest;
-      return digest !== undefined && intent.old.length === reg.size && bytesEqual(extendValue(reg.hashAlg, intent.old, digest), intent.expected);
-    } catch {
-      return false;
-    }
-  }
-
-  /** A lifecycle step an MR cannot take (it never resets): its event's digest goes into the runtime MR. */
-  private marker(event: MirrorEvent): void {
-    const bytes = encodeMirrorEvent(event);
-    this.extendAndLog(this.runtime, hash(this.runtime.hashAlg, bytes), bytes);
-  }
-
-  private extendAndLog(reg: MeasurementRegister, digest: Uint8Array, event: MirrorEvent | Uint8Array): void {
-    if (this.broken) throw new TpmError(TPM_RC.FAILURE);
-    const eventBytes = event instanceof Uint8Array ? event : encodeMirrorEvent(event, this.eventScratch.fit(mirrorEventSize(event)));
-    const cc: CcEvent = { mrIndex: reg.ccMrIndex!, eventType: EV_EVENT_TAG, digests: [{ hashAlg: reg.hashAlg, digest }], event: eventBytes };
-    // Both encodings are views of scratch buffers, used only until the append below.
-    const record = encodeCcEvent(cc, this.recordScratch.fit(ccEventSize(cc)));
-    try {
-      const extend = this.backend.prepareExtend(reg.name, digest);
-      this.intent.write({ logOffset: this.log.length, register: reg.name, old: extend.old, expected: extend.value, record });
-      extend.commit();
+      this.backend.extend(reg.name, digest);
+      return 'completed';
     } catch (err) {
       this.report(err);
-      throw new TpmError(err instanceof MrError && RETRYABLE.has(err.code) ? TPM_RC.RETRY : TPM_RC.FAILURE);
+      this.log.truncate(last.offset);
+      return 'dropped';
     }
-    this.append(record);
+  }
+
+  /** A mirrored record's register, digest and register values; undefined for any other record. */
+  private pendingExtend(record: CcEvent): { reg: MeasurementRegister; digest: Uint8Array; values: RegisterValues } | undefined {
+    if (record.eventType !== EV_EVENT_TAG) return undefined;
+    const reg = this.registerFor(record.mrIndex);
+    const digest = reg && record.digests.find((d) => d.hashAlg === reg.hashAlg)?.digest;
+    let values: RegisterValues | undefined;
+    try {
+      values = decodeMirrorEvent(record.event)?.values;
+    } catch {
+      // Not a record this mirror wrote whole: nothing of ours to settle.
+    }
+    if (!reg || !digest || values?.old.length !== reg.size || values.expected.length !== reg.size) return undefined;
+    return { reg, digest, values };
+  }
+
+  /**
+   * Appends the event's record, carrying the register's value before and after, then extends the
+   * register; if the register refuses, the record is cut off again. A marker (no `digest` given)
+   * extends the hash of its own event.
+   */
+  private extendAndLog(reg: MeasurementRegister, event: MirrorEvent, digest?: Uint8Array): void {
+    // Both encodings are views of scratch buffers, used only until the append below.
+    const eventBytes = encodeMirrorEvent(event, reg.size, this.eventScratch.fit(mirrorEventSize(event, reg.size)));
+    const extended = digest ?? hash(reg.hashAlg, markerDigestInput(eventBytes, reg.size));
+    let prepared: PreparedExtend;
+    try {
+      prepared = this.backend.prepareExtend(reg.name, extended);
+    } catch (err) {
+      this.report(err);
+      throw refusal(err);
+    }
+    setRegisterValues(eventBytes, { old: prepared.old, expected: prepared.value });
+    const cc: CcEvent = { mrIndex: reg.ccMrIndex!, eventType: EV_EVENT_TAG, digests: [{ hashAlg: reg.hashAlg, digest: extended }], event: eventBytes };
+    const before = this.log.length;
+    this.append(encodeCcEvent(cc, this.recordScratch.fit(ccEventSize(cc))));
+    try {
+      prepared.commit();
+    } catch (err) {
+      this.report(err);
+      this.cutBack(before);
+      throw refusal(err);
+    }
   }
 
   private append(record: Uint8Array): void {
-    // After a failed append, any later record would land where recovery must put the missing one.
-    if (this.broken) throw new TpmError(TPM_RC.FAILURE);
     try {
       this.log.append(record);
     } catch (err) {
       this.report(err);
-      this.broken = true;
       throw new TpmError(TPM_RC.FAILURE);
+    }
+  }
+
+  /** Removes the record of an extend that did not happen; if that fails, the log refuses every later append. */
+  private cutBack(length: number): void {
+    try {
+      this.log.truncate(length);
+    } catch (err) {
+      this.report(err);
     }
   }
 }

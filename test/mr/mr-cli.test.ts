@@ -37,8 +37,9 @@ describe('mrtpm mr with the simulators\' creation options', function () {
     regs = await registers(['--state', state]);
     assert.equal(regs.mrtd, 'bb'.repeat(48));
     assert.equal(regs.rtmr3, extendOf('sha384', Buffer.alloc(48), digest), 'a reset register, extended once');
-    const log = JSON.parse(await mrtpm(['mr', 'log', '--json', '--state', state])) as { events: { mrtpm: { kind: string; register: string } }[] };
+    const log = JSON.parse(await mrtpm(['mr', 'log', '--json', '--state', state])) as { events: { mrtpm: { kind: string; register: string; values: { old: string; expected: string } } }[] };
     assert.deepEqual(log.events.map((e) => `${e.mrtpm.kind} ${e.mrtpm.register}`), ['operator-extend rtmr3']);
+    assert.deepEqual(log.events[0]!.mrtpm.values, { old: '00'.repeat(48), expected: regs.rtmr3 }, 'the record says what rtmr3 held before and after, in hex');
     assert.match(await mrtpm(['mr', 'replay', '--state', state]), /^rtmr3 +matches/m);
   });
 

@@ -13,6 +13,7 @@ import type { MrOptions } from '../../src/cli/mr-options.js';
 import { createLogger } from '../../src/server/logger.js';
 import { openTdxSim } from '../../src/mr/tdx-sim.js';
 import { readCheckpoint } from '../../src/mr/replay-checkpoint.js';
+import { readMrEventLog } from '../../src/mr/mr-event-log-file.js';
 import { encodeCcEventLog, newCcEventLog } from '../../src/eventlog/cc-event-log.js';
 import { EVENT_TYPES } from '../../src/eventlog/event-types.js';
 import { TPM_ALG } from '../../src/tpm/spec/constants.js';
@@ -82,7 +83,9 @@ describe('mr/replay checkpoint at start-up', function () {
 
     const logPath = join(state, 'tdx-sim.log', 'events.log');
     const log = readFileSync(logPath);
-    log[saved.logLength - 100]! ^= 0xff;
+    // The digest of the last record before the checkpoint: after its u32 MrIndex, EventType, digest count and u16 hashAlg.
+    const lastBefore = readMrEventLog(logPath).events.filter((e) => e.offset < saved.logLength).at(-1)!;
+    log[lastBefore.offset + 14]! ^= 0xff;
     writeFileSync(logPath, log);
     const changed = start();
     assert.equal(changed.checked.resumedAt, undefined);

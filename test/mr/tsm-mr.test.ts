@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { layoutOf, TDX_LAYOUT } from './helpers/tdx-layout.js';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { attributes } from './helpers/fake-sysfs.js';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MrError } from '../../src/mr/mr-backend.js';
@@ -9,15 +10,6 @@ import { openTsmMr } from '../../src/mr/tsm-mr.js';
 import { TPM_ALG } from '../../src/tpm/spec/constants.js';
 
 const bytes = (n: number, fill: number): Uint8Array => new Uint8Array(n).fill(fill);
-
-/** A fake sysfs: plain files with the kernel's names, sizes and modes (the OS need not enforce the modes: tests may run as root). */
-function attributes(dir: string, files: Record<string, [size: number, mode: number, fill: number]>): void {
-  mkdirSync(dir, { recursive: true });
-  for (const [name, [size, mode, fill]] of Object.entries(files)) {
-    writeFileSync(join(dir, name), bytes(size, fill));
-    chmodSync(join(dir, name), mode);
-  }
-}
 
 const TDX_FILES: Record<string, [number, number, number]> = {
   'mrtd:sha384': [48, 0o444, 0x10],

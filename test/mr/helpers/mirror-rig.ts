@@ -1,4 +1,4 @@
-/** A mirror over a real simulated register file, log and intent in a temp directory. */
+/** A mirror over a real simulated register file and log in a temp directory. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,6 @@ import { openCcaSim, type CcaRealmHash } from '../../../src/mr/cca-sim.js';
 import type { MrBackend } from '../../../src/mr/mr-backend.js';
 import { MrMirror } from '../../../src/mr/mr-mirror.js';
 import { MrEventLogFile, readMrEventLog } from '../../../src/mr/mr-event-log-file.js';
-import { IntentFile } from '../../../src/mr/write-ahead-intent.js';
 import { UEFI_PCR_MR_MAP, type PcrMrMap } from '../../../src/mr/pcr-mr-map.js';
 import type { CcEventRecord } from '../../../src/eventlog/cc-event.js';
 
@@ -28,13 +27,11 @@ export function mirrorRig(sim: SimKind, map: PcrMrMap = UEFI_PCR_MR_MAP): Mirror
   const runtime = backend.registers.find((r) => r.ccMrIndex === 4)!;
   const logPath = join(dir, 'events.log');
   const log = MrEventLogFile.open(logPath, [runtime.hashAlg]);
-  const intent = new IntentFile(join(dir, 'intent'));
-  const mirror = new MrMirror(backend, map, log, intent);
+  const mirror = new MrMirror(backend, map, log);
   return {
     dir, backend, mirror,
     events: () => readMrEventLog(logPath).events,
     close: () => {
-      intent.close();
       log.close();
       backend.close();
       rmSync(dir, { recursive: true, force: true });
