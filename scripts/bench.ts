@@ -44,11 +44,11 @@ const fmt = (n: number, digits = 0): string => n.toFixed(digits);
 
 function printEngine(rows: EngineRow[]): void {
   console.log('### Engine alone (Tpm.execute in-process on prepared buffers)\n');
-  console.log('| operation | ops/s | target |');
-  console.log('| --- | ---: | --- |');
+  console.log('| operation | ops/s | bytes allocated per command | target |');
+  console.log('| --- | ---: | ---: | --- |');
   for (const r of rows) {
     const target = r.target === undefined ? '' : `>= ${r.target / 1000}k/s: ${mark(r.opsPerSecond >= r.target)}`;
-    console.log(`| ${r.operation} | ${fmt(r.opsPerSecond)} | ${target} |`);
+    console.log(`| ${r.operation} | ${fmt(r.opsPerSecond)} | ${fmt(r.bytesPerCommand)} | ${target} |`);
   }
   console.log('');
 }

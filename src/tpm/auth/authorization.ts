@@ -3,7 +3,7 @@
  * parsing, password / HMAC / policy checks, and the response HMACs. Check order and error codes
  * follow the reference implementation's SessionProcess.c, which libtpms (swtpm) shares.
  */
-import { TPM_RC, TpmError, numberedAs, rcSession } from '../spec/tpm-rc.js';
+import { TPM_RC, TpmError, renumbered, rcSession } from '../spec/tpm-rc.js';
 import { TPM_ALG, TPM_RH, TPM_RS_PW, TPMA_SESSION, TPM_HT, handleType } from '../spec/constants.js';
 import type { Reader } from '../marshal/reader.js';
 import { TPM2B_AUTH, TPM2B_NONCE } from '../marshal/types.js';
@@ -11,6 +11,7 @@ import type { Writer } from '../marshal/writer.js';
 import type { TpmCore } from '../engine/tpm-core.js';
 import type { SessionState } from '../state/tpm-state.js';
 import { cpHash, rpHash, sessionHmac } from './session-crypto.js';
+import { concatBytes } from '../crypto/bytes.js';
 import { timingSafeEqual } from './compare.js';
 import { boundEntityValue, stripTrailingZeros } from './session-table.js';
 
@@ -37,6 +38,36 @@ export interface CommandSession {
   includeAuth?: boolean;
 }
 
+/** One TPMS_AUTH_COMMAND; errors are unnumbered, parseAuthArea numbers them. */
+function readSession(area: Reader, core: TpmCore, earlier: readonly CommandSession[]): CommandSession {
+  const handle = area.u32();
+  const t = handleType(handle);
+  if (handle !== TPM_RS_PW && t !== TPM_HT.HMAC_SESSION && t !== TPM_HT.POLICY_SESSION) throw new TpmError(TPM_RC.VALUE);
+  const nonceCaller = TPM2B_NONCE.read(area);
+  const attributes = area.u8();
+  if (attributes & TPMA_SESSION.reserved) throw new TpmError(TPM_RC.RESERVED_BITS);
+  const hmac = TPM2B_AUTH.read(area);
+  const entry: CommandSession = { handle, nonceCaller, attributes, hmac };
+  if (handle === TPM_RS_PW) {
+    if (attributes & NOT_FOR_PASSWORD) throw new TpmError(TPM_RC.ATTRIBUTES);
+    if (nonceCaller.length !== 0) throw new TpmError(TPM_RC.NONCE);
+    return entry;
+  }
+  const s = core.sessions.get(handle);
+  if (!s) {
+    // A session in that slot of the other type is a wrong handle; an empty slot is a reference error.
+    if (core.sessions.loadedAtSlot(handle)) throw new TpmError(TPM_RC.HANDLE);
+    throw new TpmError(TPM_RC.REFERENCE_S0);
+  }
+  if (earlier.some((o) => o.handle === handle)) throw new TpmError(TPM_RC.HANDLE);
+  // Parameter encryption needs a cipher; the reference checks this while parsing.
+  if (attributes & (TPMA_SESSION.decrypt | TPMA_SESSION.encrypt) && s.symmetric.algorithm === TPM_ALG.NULL) {
+    throw new TpmError(TPM_RC.SYMMETRIC);
+  }
+  entry.session = s;
+  return entry;
+}
+
 /** Reads the authorization area (Part 1 §18.6); errors carry the session number. */
 export function parseAuthArea(r: Reader, core: TpmCore): CommandSession[] {
   const size = r.u32();
@@ -47,34 +78,11 @@ export function parseAuthArea(r: Reader, core: TpmCore): CommandSession[] {
     const n = sessions.length + 1;
     // One session more than allowed is a size error numbered with that session.
     if (n > MAX_SESSIONS) throw TpmError.session(TPM_RC.SIZE, n);
-    sessions.push(numberedAs((rc) => rcSession(rc, n), (): CommandSession => {
-      const handle = area.u32();
-      const t = handleType(handle);
-      if (handle !== TPM_RS_PW && t !== TPM_HT.HMAC_SESSION && t !== TPM_HT.POLICY_SESSION) throw new TpmError(TPM_RC.VALUE);
-      const nonceCaller = TPM2B_NONCE.read(area);
-      const attributes = area.u8();
-      if (attributes & TPMA_SESSION.reserved) throw new TpmError(TPM_RC.RESERVED_BITS);
-      const hmac = TPM2B_AUTH.read(area);
-      const entry: CommandSession = { handle, nonceCaller, attributes, hmac };
-      if (handle === TPM_RS_PW) {
-        if (attributes & NOT_FOR_PASSWORD) throw new TpmError(TPM_RC.ATTRIBUTES);
-        if (nonceCaller.length !== 0) throw new TpmError(TPM_RC.NONCE);
-      } else {
-        const s = core.sessions.get(handle);
-        if (!s) {
-          // A session in that slot of the other type is a wrong handle; an empty slot is a reference error.
-          if (core.sessions.loadedAtSlot(handle)) throw new TpmError(TPM_RC.HANDLE);
-          throw new TpmError(TPM_RC.REFERENCE_S0);
-        }
-        if (sessions.some((o) => o.handle === handle)) throw new TpmError(TPM_RC.HANDLE);
-        // Parameter encryption needs a cipher; the reference checks this while parsing.
-        if (attributes & (TPMA_SESSION.decrypt | TPMA_SESSION.encrypt) && s.symmetric.algorithm === TPM_ALG.NULL) {
-          throw new TpmError(TPM_RC.SYMMETRIC);
-        }
-        entry.session = s;
-      }
-      return entry;
-    }));
+    try {
+      sessions.push(readSession(area, core, sessions));
+    } catch (e) {
+      throw renumbered(e, (rc) => rcSession(rc, n));
+    }
   }
   return sessions;
 }
@@ -110,7 +118,8 @@ function includesAuth(core: TpmCore, s: SessionState, entity: number): boolean {
 
 function hmacKey(core: TpmCore, cs: CommandSession): Uint8Array {
   const s = cs.session!;
-  return cs.includeAuth && cs.entity !== undefined ? Buffer.concat([s.sessionKey, authValueOf(core, cs.entity)]) : s.sessionKey;
+  const auth = cs.includeAuth && cs.entity !== undefined ? authValueOf(core, cs.entity) : EMPTY;
+  return auth.length === 0 ? s.sessionKey : concatBytes(s.sessionKey, auth);
 }
 
 export interface AuthCheck {
@@ -136,13 +145,10 @@ function checkPolicy(core: TpmCore, s: SessionState, entity: number, cmd: AuthCh
  * with an authorization role, in order; session i authorizes authHandles[i].
  */
 export function checkAuthorizations(core: TpmCore, sessions: CommandSession[], authHandles: number[], cmd: AuthCheck): void {
-  const cpHashes = new Map<number, Uint8Array>();
-  const cpHashFor = (alg: number): Uint8Array => {
-    let h = cpHashes.get(alg);
-    if (!h) cpHashes.set(alg, (h = cpHash(alg, cmd.commandCode, cmd.handles.map((x) => core.name(x)), cmd.parameters)));
-    return h;
-  };
-  sessions.forEach((cs, i) => {
+  // cpHash per hash algorithm, computed once and only if an HMAC needs it.
+  let cpHashes: Map<number, Uint8Array> | undefined;
+  for (let i = 0; i < sessions.length; i++) {
+    const cs = sessions[i]!;
     const err = (rc: number): TpmError => TpmError.session(rc, i + 1);
     const entity = i < authHandles.length ? authHandles[i] : undefined;
     cs.entity = entity;
@@ -151,7 +157,7 @@ export function checkAuthorizations(core: TpmCore, sessions: CommandSession[], a
       // Password: only for authorization; compared to the entity's authValue, trailing zeros ignored.
       if (entity === undefined) throw err(TPM_RC.HANDLE);
       if (!timingSafeEqual(stripTrailingZeros(cs.hmac), authValueOf(core, entity))) throw err(authFailure(core, entity, true));
-      return;
+      continue;
     }
     // A trial session only computes digests; it can authorize nothing.
     if (s.kind === 'trial') throw err(TPM_RC.ATTRIBUTES);
@@ -161,16 +167,19 @@ export function checkAuthorizations(core: TpmCore, sessions: CommandSession[], a
       checkPolicy(core, s, entity, cmd, err);
       if (s.isPasswordNeeded) {
         if (!timingSafeEqual(stripTrailingZeros(cs.hmac), authValueOf(core, entity))) throw err(authFailure(core, entity, true));
-        return;
+        continue;
       }
     }
     cs.includeAuth = includesAuth(core, s, entity);
     const key = hmacKey(core, cs);
     // With an empty key (unbound, unsalted, empty authValue) an empty HMAC is accepted.
-    if (key.length === 0 && cs.hmac.length === 0) return;
-    const expected = sessionHmac(s.authHash, key, cpHashFor(s.authHash), cs.nonceCaller, s.nonceTPM, EMPTY, EMPTY, cs.attributes);
+    if (key.length === 0 && cs.hmac.length === 0) continue;
+    cpHashes ??= new Map();
+    let cp = cpHashes.get(s.authHash);
+    if (!cp) cpHashes.set(s.authHash, (cp = cpHash(s.authHash, cmd.commandCode, cmd.handles.map((x) => core.name(x)), cmd.parameters)));
+    const expected = sessionHmac(s.authHash, key, cp, cs.nonceCaller, s.nonceTPM, EMPTY, EMPTY, cs.attributes);
     if (!timingSafeEqual(cs.hmac, expected)) throw err(authFailure(core, entity, cs.includeAuth));
-  });
+  }
 }
 
 /**
@@ -181,7 +190,7 @@ export function checkAuthorizations(core: TpmCore, sessions: CommandSession[], a
 export function writeResponseAuth(
   core: TpmCore, w: Writer, sessions: CommandSession[], commandCode: number, responseParameters: Uint8Array,
 ): void {
-  const rpHashes = new Map<number, Uint8Array>();
+  let rpHashes: Map<number, Uint8Array> | undefined;
   for (const cs of sessions) {
     const s = cs.session;
     if (!s) {
@@ -189,6 +198,7 @@ export function writeResponseAuth(
       continue;
     }
     core.sessions.rollNonce(s);
+    rpHashes ??= new Map();
     let rp = rpHashes.get(s.authHash);
     if (!rp) rpHashes.set(s.authHash, (rp = rpHash(s.authHash, TPM_RC.SUCCESS, commandCode, responseParameters)));
     const key = hmacKey(core, cs);

@@ -83,6 +83,6 @@ export function getCapability<C extends Capability>(ctx: CommandContext, capabil
   const source = SOURCES[capability] as CapabilitySource<CapabilityItems[C]>;
   const entries = numberedAs((rc) => rcParameter(rc, 2), () => source.from(ctx, property));
   const max = Math.min(count, CAPABILITY_LISTS[capability].max);
-  const page = source.page ? source.page(entries, count) : { moreData: entries.length > max, data: entries.slice(0, max) };
+  const page = source.page ? source.page(entries, count) : { moreData: entries.length > max, data: entries.length > max ? entries.slice(0, max) : entries };
   return { moreData: page.moreData, capabilityData: { capability, data: page.data } as CapabilityData };
 }

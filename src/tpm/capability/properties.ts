@@ -156,5 +156,7 @@ export const propertyGroupEnd = (property: number): number =>
 export function propertiesFrom(core: TpmCore, property: number): { property: number; value: number }[] {
   const start = Math.max(property, PT_FIXED);
   const end = propertyGroupEnd(property);
-  return TPM_PROPERTIES.filter(([pt]) => pt >= start && pt < end).map(([pt, value]) => ({ property: pt, value: value(core) >>> 0 }));
+  const out: { property: number; value: number }[] = [];
+  for (const [pt, value] of TPM_PROPERTIES) if (pt >= start && pt < end) out.push({ property: pt, value: value(core) >>> 0 });
+  return out;
 }

@@ -1,8 +1,7 @@
 /** Big-endian u32, the width of TPM_CC, TPM_RC and the KDF counters. */
 export function u32be(value: number): Uint8Array {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, value >>> 0);
-  return out;
+  // Byte by byte: a DataView per call would cost more than the hash it feeds.
+  return Uint8Array.of(value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff);
 }
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {

@@ -10,6 +10,9 @@ import { SessionTable } from '../auth/session-table.js';
 import { SequenceTable } from '../objects/sequence-table.js';
 import { randomBytes } from '../crypto/random.js';
 
+/** The empty authValue (PCRs, TPM_RH_NULL); a zero-length array cannot be written to, so one serves all. */
+const EMPTY = new Uint8Array(0);
+
 export interface CoreHost {
   /** Milliseconds, monotonic; the source of TPMS_TIME_INFO and the clock. */
   now(): number;
@@ -39,9 +42,11 @@ export class TpmCore {
    * the NV copy to lag, which is what TPMS_CLOCK_INFO.safe reports).
    */
   tick(): void {
-    const now = this.host.now();
-    const delta = BigInt(Math.max(0, Math.floor(now - this.lastTick)));
-    this.lastTick += Number(delta);
+    const elapsed = Math.floor(this.host.now() - this.lastTick);
+    // Most commands come within the same millisecond as the last: no BigInt arithmetic for them.
+    if (elapsed <= 0) return;
+    this.lastTick += elapsed;
+    const delta = BigInt(elapsed);
     this.volatile.time += delta;
     this.persistent.clock += delta;
   }
@@ -88,10 +93,10 @@ export class TpmCore {
       case TPM_RH.ENDORSEMENT: return this.persistent.endorsementAuth;
       case TPM_RH.LOCKOUT: return this.persistent.lockoutAuth;
       case TPM_RH.PLATFORM: return this.volatile.platformAuth;
-      case TPM_RH.NULL: return new Uint8Array(0);
+      case TPM_RH.NULL: return EMPTY;
     }
     const t = handleType(handle);
-    if (t === TPM_HT.PCR) return new Uint8Array(0);
+    if (t === TPM_HT.PCR) return EMPTY;
     if (t === TPM_HT.TRANSIENT) return this.sequences.get(handle)?.authValue;
     return undefined;
   }

@@ -3,7 +3,7 @@
  * Pure: no sockets, files or clocks of its own (the host supplies time and persistence).
  */
 import { TPM_CC, ccName } from '../spec/tpm-cc.js';
-import { TPM_RC, TpmError, numberedAs, rcHandle, rcParameter } from '../spec/tpm-rc.js';
+import { TPM_RC, TpmError, renumbered, rcHandle, rcParameter } from '../spec/tpm-rc.js';
 import { TPM_ST, TPM_RH } from '../spec/constants.js';
 import { LIMITS } from '../spec/limits.js';
 import { Reader } from '../marshal/reader.js';
@@ -22,6 +22,8 @@ export interface ExecuteResult {
   commandCode: number;
   responseCode: number;
 }
+
+const NO_SESSIONS: CommandSession[] = [];
 
 function errorResponse(rc: number): Uint8Array {
   const w = new Writer(10);
@@ -92,7 +94,8 @@ export class Tpm {
   execute(command: Uint8Array, locality = 0, client = 0): ExecuteResult {
     let cc = 0;
     try {
-      const r = new Reader(command);
+      // A plain view even of a Buffer: every field read from it is then a plain, cheaper subarray.
+      const r = new Reader(new Uint8Array(command.buffer, command.byteOffset, command.byteLength));
       const tag = r.u16();
       if (tag !== TPM_ST.SESSIONS && tag !== TPM_ST.NO_SESSIONS) throw new TpmError(TPM_RC.BAD_TAG);
       const size = r.u32();
@@ -112,33 +115,52 @@ export class Tpm {
     }
   }
 
+  /** Loops rather than callbacks: this runs for every command, and closures per call cost. */
   private dispatch(def: AnyCommand, tag: number, r: Reader, locality: number, client: number): Uint8Array {
     const core = this.core;
-    const handles = def.handles.map((spec, i) => numberedAs((rc) => rcHandle(rc, i + 1), () => {
-      const h = r.u32();
-      if (!(HANDLE_KINDS[spec.kind](h) || (spec.allowNull && h === TPM_RH.NULL))) throw new TpmError(TPM_RC.VALUE);
-      return h;
-    }));
-    handles.forEach((h, i) => numberedAs((rc) => rcHandle(rc, i + 1), () => {
-      core.requirePresent(h);
-      if (!core.hierarchyEnabled(h)) throw new TpmError(TPM_RC.HIERARCHY);
-    }));
-    const authHandles = handles.filter((_, i) => def.handles[i]!.auth !== undefined);
-    let sessions: CommandSession[] = [];
+    const handles: number[] = [];
+    const authHandles: number[] = [];
+    for (let i = 0; i < def.handles.length; i++) {
+      const spec = def.handles[i]!;
+      try {
+        const h = r.u32();
+        if (!(HANDLE_KINDS[spec.kind](h) || (spec.allowNull && h === TPM_RH.NULL))) throw new TpmError(TPM_RC.VALUE);
+        handles.push(h);
+        if (spec.auth !== undefined) authHandles.push(h);
+      } catch (e) {
+        throw renumbered(e, (rc) => rcHandle(rc, i + 1));
+      }
+    }
+    for (let i = 0; i < handles.length; i++) {
+      try {
+        core.requirePresent(handles[i]!);
+        if (!core.hierarchyEnabled(handles[i]!)) throw new TpmError(TPM_RC.HIERARCHY);
+      } catch (e) {
+        throw renumbered(e, (rc) => rcHandle(rc, i + 1));
+      }
+    }
+    let sessions: CommandSession[] = NO_SESSIONS;
     if (tag === TPM_ST.SESSIONS && def.noSessions) throw new TpmError(TPM_RC.AUTH_CONTEXT);
     if (tag === TPM_ST.SESSIONS) sessions = parseAuthArea(r, core);
     if (sessions.length < authHandles.length) throw new TpmError(TPM_RC.AUTH_MISSING);
     const parameterBytes = r.buf.subarray(r.position);
-    checkAuthorizations(core, sessions, authHandles, {
-      commandCode: def.code,
-      handles,
-      parameters: parameterBytes,
-      pcrUpdateCounter: core.volatile.pcrUpdateCounter,
-    });
+    if (sessions.length > 0) {
+      checkAuthorizations(core, sessions, authHandles, {
+        commandCode: def.code,
+        handles,
+        parameters: parameterBytes,
+        pcrUpdateCounter: core.volatile.pcrUpdateCounter,
+      });
+    }
     const params: Record<string, unknown> = {};
-    def.params.entries.forEach(([name, codec], i) => {
-      params[name] = numberedAs((rc) => rcParameter(rc, i + 1), () => codec.read(r));
-    });
+    const entries = def.params.entries;
+    for (let i = 0; i < entries.length; i++) {
+      try {
+        params[entries[i]![0]] = entries[i]![1].read(r);
+      } catch (e) {
+        throw renumbered(e, (rc) => rcParameter(rc, i + 1));
+      }
+    }
     if (r.remaining !== 0) throw new TpmError(TPM_RC.SIZE);
 
     const ctx: CommandContext = { core, locality, client, commandCode: def.code };

@@ -83,7 +83,9 @@ export class PcrBanks {
   }
 
   isAllocated(hashAlg: number, pcr: number): boolean {
-    return this.allocation.some((b) => b.hash === hashAlg && b.pcrs.includes(pcr));
+    // A loop, not some(): PCR_Extend and PCR_Read ask this for every digest and PCR.
+    for (const b of this.allocation) if (b.hash === hashAlg) return b.pcrs.includes(pcr);
+    return false;
   }
 
   /** Value at Startup: all ones for the DRTM PCRs, PCR 0 records the Startup locality, else zero. */
@@ -131,7 +133,8 @@ export class PcrBanks {
    * ignored (Part 3 §22.2). Each bank extended counts as one change, as in the reference.
    */
   extend(pcr: number, digests: readonly TaggedHash[], cause: ExtendCause): void {
-    const applied = digests.filter((d) => this.isAllocated(d.hashAlg, pcr) && this.v.pcrs.has(d.hashAlg));
+    const applied: TaggedHash[] = [];
+    for (const d of digests) if (this.isAllocated(d.hashAlg, pcr) && this.v.pcrs.has(d.hashAlg)) applied.push(d);
     if (applied.length === 0) return;
     // Spelled out rather than spread: this runs on every extend, and a spread costs more.
     this.observer.beforeExtend?.({ command: cause.command, eventData: cause.eventData, pcr, applied, supplied: digests });
@@ -157,17 +160,18 @@ export class PcrBanks {
    */
   read(selection: readonly PcrSelection[]): { selectionOut: PcrSelection[]; digests: Uint8Array[] } {
     const digests: Uint8Array[] = [];
-    const selectionOut = selection.map((s) => {
+    const selectionOut: PcrSelection[] = [];
+    for (const s of selection) {
       const out = new Uint8Array(s.pcrSelect.length);
       const bank = this.v.pcrs.get(s.hash);
-      for (const pcr of selectionToIndices(s.pcrSelect)) {
-        if (!bank || pcr >= LIMITS.PCR_COUNT || !this.isAllocated(s.hash, pcr)) continue;
+      for (let pcr = 0; bank && pcr < s.pcrSelect.length * 8 && pcr < LIMITS.PCR_COUNT; pcr++) {
+        if (!(s.pcrSelect[pcr >> 3]! & (1 << (pcr & 7))) || !this.isAllocated(s.hash, pcr)) continue;
         if (digests.length >= LIMITS.MAX_PCR_DIGESTS_PER_READ) break;
         digests.push(bank[pcr]!);
         out[pcr >> 3]! |= 1 << (pcr & 7);
       }
-      return { hash: s.hash, pcrSelect: out };
-    });
+      selectionOut.push({ hash: s.hash, pcrSelect: out });
+    }
     return { selectionOut, digests };
   }
 

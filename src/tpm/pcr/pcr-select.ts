@@ -3,9 +3,10 @@ import { LIMITS } from '../spec/limits.js';
 
 export function selectionToIndices(select: Uint8Array): number[] {
   const out: number[] = [];
-  select.forEach((byte, i) => {
+  for (let i = 0; i < select.length; i++) {
+    const byte = select[i]!;
     for (let b = 0; b < 8; b++) if (byte & (1 << b)) out.push(i * 8 + b);
-  });
+  }
   return out;
 }
 

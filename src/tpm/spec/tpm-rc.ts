@@ -157,14 +157,20 @@ export class TpmError extends Error {
 }
 
 /**
- * Runs `f`; an unnumbered TpmError out of it gets the handle, parameter or session number that
- * `numbered` gives (e.g. `(rc) => rcParameter(rc, 2)`), so codecs and checks need not know where
- * their value sits in the command.
+ * What to throw for `e` caught where a value sits at a known place in the command: an unnumbered
+ * TpmError gets the handle, parameter or session number `numbered` gives (e.g. `(rc) =>
+ * rcParameter(rc, 2)`), so codecs and checks need not know where their value sits. Used in a
+ * `catch`, so a hot path pays nothing for the numbering until something fails.
  */
+export function renumbered(e: unknown, numbered: (rc: number) => number): unknown {
+  return e instanceof TpmError && e.unnumbered ? new TpmError(numbered(e.rc)) : e;
+}
+
+/** Runs `f`, numbering what it throws as renumbered() does. */
 export function numberedAs<T>(numbered: (rc: number) => number, f: () => T): T {
   try {
     return f();
   } catch (e) {
-    throw e instanceof TpmError && e.unnumbered ? new TpmError(numbered(e.rc)) : e;
+    throw renumbered(e, numbered);
   }
 }
