@@ -4,8 +4,8 @@ import { findFreePortPair, LOOPBACK } from './ports.js';
 import { spawnServing, stopChild, type ServerProcess } from './processes.js';
 import { makeTempDir, removeDir } from './state-dirs.js';
 
-/** Compiled CLI entry point (this file is dist/test/helpers/mrtpm.js). */
-export const MRTPM_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+/** The CLI as it ships: the bundle `npm run build` makes (this file is dist/test/helpers/mrtpm.js). */
+export const MRTPM_MAIN = fileURLToPath(new URL('../../src/cli/mrtpm.js', import.meta.url));
 
 export type MrtpmProtocol = 'mssim' | 'swtpm';
 
@@ -25,7 +25,7 @@ export interface MrtpmServer extends ServerProcess {
 
 export function assertMrtpmBuilt(): void {
   if (!existsSync(MRTPM_MAIN)) {
-    throw new Error(`mrtpm CLI not built: ${MRTPM_MAIN} is missing (run \`npx tsc -p .\`)`);
+    throw new Error(`mrtpm CLI not built: ${MRTPM_MAIN} is missing (run \`npm run build\`)`);
   }
 }
 
