@@ -30,7 +30,11 @@ export interface CcEventRecord extends CcEvent {
 export const DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024;
 
 /** Bytes of the encoded record. */
-export const ccEventSize = (ev: CcEvent): number => ev.digests.reduce((n, d) => n + 2 + d.digest.length, 16 + ev.event.length);
+export function ccEventSize(ev: CcEvent): number {
+  let size = 16 + ev.event.length;
+  for (const d of ev.digests) size += 2 + d.digest.length;
+  return size;
+}
 
 /** The record's bytes: a new array, or a view of the first bytes of `into` (which must be large enough). */
 export function encodeCcEvent(ev: CcEvent, into?: Uint8Array): Uint8Array {
@@ -42,14 +46,16 @@ export function encodeCcEvent(ev: CcEvent, into?: Uint8Array): Uint8Array {
   if (ev.mrIndex === ev.eventType && (ev.mrIndex === 0 || ev.mrIndex === 0xffffffff)) {
     throw new RangeError(`a CC event with mrIndex and eventType both 0x${ev.mrIndex.toString(16)} reads as CCEL padding`);
   }
-  ev.digests.forEach(({ hashAlg, digest }, i) => {
+  // Loops, not callbacks: the mirror encodes a record on every PCR extend.
+  for (let i = 0; i < ev.digests.length; i++) {
+    const { hashAlg, digest } = ev.digests[i]!;
     checkUint(hashAlg, 16, 'hashAlg');
-    if (ev.digests.findIndex((d) => d.hashAlg === hashAlg) !== i) throw new RangeError(`digest list names ${hashAlgName(hashAlg)} twice`);
+    for (let j = 0; j < i; j++) if (ev.digests[j]!.hashAlg === hashAlg) throw new RangeError(`digest list names ${hashAlgName(hashAlg)} twice`);
     const known = hashInfo(hashAlg)?.digestSize;
     if (known !== undefined && digest.length !== known) {
       throw new RangeError(`${hashAlgName(hashAlg)} digest is ${digest.length} bytes, expected ${known}`);
     }
-  });
+  }
   const w = new LeWriter(ccEventSize(ev), into);
   w.u32(ev.mrIndex);
   w.u32(ev.eventType);

@@ -117,6 +117,12 @@ export class LeWriter {
     this.pos += data.length;
   }
 
+  /** `n` zero bytes (a reused buffer holds the last encoding's bytes there). */
+  zeros(n: number): void {
+    this.bytes.fill(0, this.pos, this.pos + n);
+    this.pos += n;
+  }
+
   /** The encoded bytes; throws if the precomputed size was wrong (an encoder bug). */
   done(): Uint8Array {
     if (this.pos !== this.bytes.length) throw new Error(`event-log encoder wrote ${this.pos} of ${this.bytes.length} bytes`);

@@ -115,7 +115,7 @@ export function encodeMirrorEvent(e: MirrorEvent, valueSize = 0, into?: Uint8Arr
     }
   }
   w.u16(valueSize);
-  w.put(new Uint8Array(2 * valueSize));
+  w.zeros(2 * valueSize);
   return w.done();
 }
 

@@ -166,7 +166,7 @@ class RegisterFile {
     if (value.length !== old.length) throw new RangeError(`${name} holds ${old.length} bytes, got ${value.length}`);
     const written = writeSync(this.fd, value, 0, value.length, this.layout.offsets.get(name)!);
     if (written !== value.length) throw new Error(`${this.path}: short write of ${name}`);
-    this.values.set(name, new Uint8Array(value));
+    old.set(value);
   }
 
   close(): void {
