@@ -144,7 +144,7 @@ export function decodeMirrorEvent(event: Uint8Array): DecodedMirrorEvent | undef
   const version = r.u8('version');
   if (version !== VERSION && version !== VERSION_WITHOUT_VALUES) throw r.malformed(8, `mrtpm event version ${version} is not ${VERSION}`);
   const kind = r.u8('kind');
-  let e: DecodedMirrorEvent;
+  let e: MirrorEvent;
   switch (kind) {
     case KIND_CODES.extend: {
       const pcr = r.u32('pcr');
@@ -173,7 +173,8 @@ export function decodeMirrorEvent(event: Uint8Array): DecodedMirrorEvent | undef
   }
   if (version !== VERSION_WITHOUT_VALUES) {
     const valueSize = r.u16('register value size');
-    if (valueSize > 0) e = { ...e, values: { old: r.take(valueSize, 'old register value'), expected: r.take(valueSize, 'expected register value') } };
+    // Added to the decoded object rather than spread into a new one: replay decodes every record.
+    if (valueSize > 0) (e as { values?: RegisterValues }).values = { old: r.take(valueSize, 'old register value'), expected: r.take(valueSize, 'expected register value') };
   }
   if (r.remaining !== 0) throw r.malformed(r.pos, `${r.remaining} trailing bytes in an mrtpm event`);
   return e;
