@@ -96,7 +96,7 @@ export class MrSetup {
       throw err;
     }
     const outcome = this.mirror.recover(opened.events.at(-1));
-    if (outcome !== 'none') logger.warn('settled the MR extend a crash interrupted', { outcome });
+    if (outcome !== 'none') logger.warn("the MR log's last record did not match its register at start-up", { outcome });
     // A dropped record is no longer in the log.
     if (outcome === 'dropped') opened = { ...opened, bytes: opened.bytes.subarray(0, this.log.length), events: opened.events.slice(0, -1) };
     this.checkHistory(opened, opened.from === undefined ? beforeLog : checkpoint!.replayed, beforeLog, logger);

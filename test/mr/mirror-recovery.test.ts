@@ -20,6 +20,9 @@ import { TPM_ALG } from '../../src/tpm/spec/constants.js';
 import { TPM_CC } from '../../src/tpm/spec/tpm-cc.js';
 import { TPM_RC, TpmError } from '../../src/tpm/spec/tpm-rc.js';
 import { refuseExtends, zeroedTdxGuest } from './helpers/fake-sysfs.js';
+import { openMr } from '../../src/cli/mr-setup.js';
+import type { MrOptions } from '../../src/cli/mr-options.js';
+import { createLogger } from '../../src/server/logger.js';
 
 const digest = (n: number): Uint8Array => new Uint8Array(48).fill(n);
 const extendPcr16 = (m: MrMirror, n: number): void => {
@@ -158,5 +161,31 @@ describe('mr/mirror recovery after a crash (append-first)', () => {
     assert.equal(w.recover(), 'none');
     assert.ok(w.replays());
     w.close();
+  });
+});
+
+describe('mr/mirror recovery at start-up, through openMr as serve opens it', () => {
+  let dir: string;
+  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'mrtpm-recovery-open-')); });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a dropped record leaves the log without it, and the history check sees the log as it now is', () => {
+    const measurements = zeroedTdxGuest(dir);
+    const options: MrOptions = { state: dir, mr: 'tsm-mr', mrReset: false, mrInit: {}, mrSysfsRoot: dir, mrLog: join(dir, 'mrlog') };
+    const lines: { msg: string; outcome?: string; records?: number }[] = [];
+    const logger = createLogger({ level: 'info', sink: { write: (l: string) => lines.push(JSON.parse(l) as { msg: string }) } });
+    const first = openMr(options, logger)!;
+    extendPcr16(first.mirror, 1);
+    first.close();
+    const logPath = join(dir, 'mrlog', 'events.log');
+    const recordAt = readMrEventLog(logPath).events.at(-1)!.offset;
+    // rtmr3 back at the record's old value (zeros), and refusing the completion.
+    refuseExtends(measurements, 'rtmr3:sha384');
+    lines.length = 0;
+    openMr(options, logger)!.close();
+    assert.equal(lines.find((l) => l.outcome !== undefined)?.outcome, 'dropped');
+    assert.equal(lines.find((l) => l.msg === 'checked the MR history against the registers')?.records, 0);
+    assert.equal(lines.some((l) => l.msg.startsWith('the MR history does not replay')), false);
+    assert.equal(statSync(logPath).size, recordAt);
   });
 });
