@@ -43,9 +43,6 @@ function runUntilStopped(device: EngineDevice, mr: MrSetup | undefined, server: 
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => stop('SIGHUP'));
-  // Node ignores SIGXFSZ, so a write past the file-size limit fails (EFBIG) and the MR log undoes
-  // it; proper-lockfile's signal-exit re-raises the signal to kill us unless another listener exists.
-  process.on('SIGXFSZ', () => logger.warn('file size limit reached (SIGXFSZ)'));
   return stop;
 }
 

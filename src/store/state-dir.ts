@@ -71,6 +71,18 @@ function takeOverFromDeadHolder(lockPath: string, ownerPath: string): boolean {
 }
 
 /**
+ * Node ignores SIGXFSZ, so a write past the file-size limit fails with EFBIG and the caller can
+ * undo it (the MR log does). proper-lockfile's signal-exit handler re-raises the signal, killing
+ * the process, unless another listener exists: this one, for every process that takes a lock.
+ */
+let fileSizeSignalKept = false;
+function keepFileSizeSignalIgnored(): void {
+  if (fileSizeSignalKept) return;
+  fileSizeSignalKept = true;
+  process.on('SIGXFSZ', () => undefined);
+}
+
+/**
  * Opens (creating with mode 0700 if missing) a state directory and takes its exclusive lock, so
  * that only one process serves a given TPM state. proper-lockfile also removes the lock when the
  * process exits or is killed by a catchable signal.
@@ -87,6 +99,7 @@ export function openStateDir(dir: string, options: StateDirOptions = {}): StateD
     ...(options.onCompromised ? { onCompromised: options.onCompromised } : {}),
   };
   const ownerPath = join(abs, OWNER_NAME);
+  keepFileSizeSignalIgnored();
   let unlock: (() => void) | undefined;
   const deadline = Date.now() + (options.waitMs ?? DEFAULT_WAIT_MS);
   while (!unlock) {
