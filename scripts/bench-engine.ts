@@ -7,11 +7,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
-import { Tpm } from '../src/tpm/engine/tpm.js';
-import { manufacture } from '../src/tpm/state/initial-state.js';
+import type { Tpm } from '../src/tpm/engine/tpm.js';
 import { TPM_ALG } from '../src/tpm/spec/constants.js';
-import type { PcrObserver } from '../src/tpm/pcr/pcr-banks.js';
 import { commands, TPM_RC_SUCCESS } from '../test/helpers/tpm-commands.js';
+import { startedTpm } from '../test/tpm/helpers/pcr-cmd.js';
 import { mirrorRig } from '../test/mr/helpers/mirror-rig.js';
 import { median } from './bench-stats.js';
 
@@ -28,14 +27,7 @@ const ROUNDS = 5;
 const ROUND_MS = 200;
 const TARGET = 200_000;
 
-function startedTpm(pcrObserver?: PcrObserver): Tpm {
-  const tpm = new Tpm(manufacture([TPM_ALG.SHA256, TPM_ALG.SHA384]), undefined, {
-    now: () => performance.now(), persistentChanged: () => undefined, ...(pcrObserver && { pcrObserver }),
-  });
-  tpm.powerOn();
-  if (tpm.execute(commands.startup()).responseCode !== TPM_RC_SUCCESS) throw new Error('Startup failed');
-  return tpm;
-}
+const BANKS = [TPM_ALG.SHA256, TPM_ALG.SHA384];
 
 const youngUsed = (): number => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_used_size;
 const BATCH = 100;
@@ -76,7 +68,7 @@ function row(tpm: Tpm, operation: string, bytes: Uint8Array, target?: number): E
 }
 
 export function engineBench(): EngineRow[] {
-  const tpm = startedTpm();
+  const { tpm } = startedTpm(BANKS);
   const digest = { hash: 'sha256' as const, digest: Buffer.alloc(32, 0x42) };
   const rows: EngineRow[] = [
     row(tpm, 'PCR_Extend (sha256, PCR 16, password)', commands.pcrExtend(16, [digest]), TARGET),
@@ -88,7 +80,7 @@ export function engineBench(): EngineRow[] {
   // The same PCR_Extend with the tdx-sim mirror behind it: register file, MR log, real files.
   const rig = mirrorRig({ kind: 'tdx-sim' });
   try {
-    const mirrored = startedTpm(rig.mirror);
+    const { tpm: mirrored } = startedTpm(BANKS, rig.mirror);
     const sha384 = { hash: 'sha384' as const, digest: Buffer.alloc(48, 0x42) };
     rows.push(row(mirrored, 'PCR_Extend (sha384, PCR 16) mirrored to tdx-sim', commands.pcrExtend(16, [sha384])));
   } finally {

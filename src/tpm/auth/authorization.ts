@@ -144,7 +144,7 @@ function checkPolicy(core: TpmCore, s: SessionState, entity: number, cmd: AuthCh
  * Checks every session against what it authorizes (Part 1 §19.6). `authHandles` are the handles
  * with an authorization role, in order; session i authorizes authHandles[i].
  */
-export function checkAuthorizations(core: TpmCore, sessions: CommandSession[], authHandles: number[], cmd: AuthCheck): void {
+export function checkAuthorizations(core: TpmCore, sessions: readonly CommandSession[], authHandles: number[], cmd: AuthCheck): void {
   // cpHash per hash algorithm, computed once and only if an HMAC needs it.
   let cpHashes: Map<number, Uint8Array> | undefined;
   for (let i = 0; i < sessions.length; i++) {
@@ -188,7 +188,7 @@ export function checkAuthorizations(core: TpmCore, sessions: CommandSession[], a
  * continueSession is flushed.
  */
 export function writeResponseAuth(
-  core: TpmCore, w: Writer, sessions: CommandSession[], commandCode: number, responseParameters: Uint8Array,
+  core: TpmCore, w: Writer, sessions: readonly CommandSession[], commandCode: number, responseParameters: Uint8Array,
 ): void {
   let rpHashes: Map<number, Uint8Array> | undefined;
   for (const cs of sessions) {

@@ -23,7 +23,7 @@ export interface ExecuteResult {
   responseCode: number;
 }
 
-const NO_SESSIONS: CommandSession[] = [];
+const NO_SESSIONS: readonly CommandSession[] = [];
 
 function errorResponse(rc: number): Uint8Array {
   const w = new Writer(10);
@@ -139,7 +139,7 @@ export class Tpm {
         throw renumbered(e, (rc) => rcHandle(rc, i + 1));
       }
     }
-    let sessions: CommandSession[] = NO_SESSIONS;
+    let sessions: readonly CommandSession[] = NO_SESSIONS;
     if (tag === TPM_ST.SESSIONS && def.noSessions) throw new TpmError(TPM_RC.AUTH_CONTEXT);
     if (tag === TPM_ST.SESSIONS) sessions = parseAuthArea(r, core);
     if (sessions.length < authHandles.length) throw new TpmError(TPM_RC.AUTH_MISSING);
