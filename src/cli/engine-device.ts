@@ -6,7 +6,7 @@ import type { ClientId, PlatformSignal, TpmDevice } from '../server/device.js';
 import type { Logger } from '../server/logger.js';
 import { Tpm } from '../tpm/engine/tpm.js';
 import { describeCommand, describeResponse } from '../tpm/engine/describe.js';
-import { manufacture, fullAllocation } from '../tpm/state/initial-state.js';
+import { manufacture, fullAllocation, upgradePersistent } from '../tpm/state/initial-state.js';
 import { TpmStateStore } from '../store/tpm-state-store.js';
 import type { PcrObserver } from '../tpm/pcr/pcr-banks.js';
 
@@ -33,6 +33,7 @@ export class EngineDevice implements TpmDevice {
   constructor(private readonly options: EngineDeviceOptions) {
     this.store = new TpmStateStore(options.stateDir);
     let persistent = this.store.loadPersistent();
+    if (persistent && upgradePersistent(persistent)) this.store.savePersistent(persistent);
     if (!persistent) {
       persistent = manufacture(options.pcrBanks);
       this.store.savePersistent(persistent);

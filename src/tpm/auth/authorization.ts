@@ -4,11 +4,12 @@
  * follow the reference implementation's SessionProcess.c, which libtpms (swtpm) shares.
  */
 import { TPM_RC, TpmError, renumbered, rcSession } from '../spec/tpm-rc.js';
-import { TPM_ALG, TPM_RH, TPM_RS_PW, TPMA_SESSION, TPM_HT, handleType } from '../spec/constants.js';
+import { TPM_ALG, TPM_RH, TPM_RS_PW, TPMA_SESSION, TPMA_OBJECT, TPM_HT, handleType } from '../spec/constants.js';
 import type { Reader } from '../marshal/reader.js';
 import { TPM2B_AUTH, TPM2B_NONCE } from '../marshal/types.js';
 import type { Writer } from '../marshal/writer.js';
 import type { TpmCore } from '../engine/tpm-core.js';
+import type { AuthRole } from '../engine/command-def.js';
 import type { SessionState } from '../state/tpm-state.js';
 import { cpHash, rpHash, sessionHmac } from './session-crypto.js';
 import { concatBytes } from '../crypto/bytes.js';
@@ -91,13 +92,15 @@ const authValueOf = (core: TpmCore, entity: number): Uint8Array => stripTrailing
 
 /**
  * Whether an entity is exempt from dictionary-attack protection (the reference's IsDAExempted):
- * permanent handles other than lockout, PCRs and sequence objects.
+ * permanent handles other than lockout, PCRs, sequence objects and objects with noDA.
  */
 function isDaExempt(core: TpmCore, entity: number): boolean {
   switch (handleType(entity)) {
     case TPM_HT.PERMANENT: return entity !== TPM_RH.LOCKOUT;
     case TPM_HT.PCR: return true;
-    case TPM_HT.TRANSIENT: return core.sequences.get(entity) !== undefined;
+    case TPM_HT.TRANSIENT:
+    case TPM_HT.PERSISTENT:
+      return core.sequences.has(entity) || ((core.objects.get(entity)?.publicArea.objectAttributes ?? 0) & TPMA_OBJECT.noDA) !== 0;
     default: return false;
   }
 }
@@ -141,10 +144,32 @@ function checkPolicy(core: TpmCore, s: SessionState, entity: number, cmd: AuthCh
 }
 
 /**
- * Checks every session against what it authorizes (Part 1 §19.6). `authHandles` are the handles
- * with an authorization role, in order; session i authorizes authHandles[i].
+ * Whether an object's authValue may authorize it in this role (Part 1 §19.7): USER needs
+ * userWithAuth, ADMIN needs adminWithPolicy clear, DUP always needs a policy. Other entities
+ * accept their authValue in every role.
  */
-export function checkAuthorizations(core: TpmCore, sessions: readonly CommandSession[], authHandles: number[], cmd: AuthCheck): void {
+function authValueAllowed(core: TpmCore, entity: number, role: AuthRole): boolean {
+  const o = core.objects.get(entity);
+  if (!o) return true;
+  const attrs = o.publicArea.objectAttributes;
+  switch (role) {
+    case 'USER': return (attrs & TPMA_OBJECT.userWithAuth) !== 0;
+    case 'ADMIN': return (attrs & TPMA_OBJECT.adminWithPolicy) === 0;
+    case 'DUP': return false;
+  }
+}
+
+/** ADMIN and DUP use of an object through a policy must name the command (PolicyCommandCode). */
+const policyNeedsCommandCode = (core: TpmCore, entity: number, role: AuthRole): boolean =>
+  role !== 'USER' && core.objects.get(entity) !== undefined;
+
+/**
+ * Checks every session against what it authorizes (Part 1 §19.6). `authHandles` are the handles
+ * with an authorization role, in order, and `authRoles` their roles; session i authorizes authHandles[i].
+ */
+export function checkAuthorizations(
+  core: TpmCore, sessions: readonly CommandSession[], authHandles: number[], authRoles: readonly AuthRole[], cmd: AuthCheck,
+): void {
   // cpHash per hash algorithm, computed once and only if an HMAC needs it.
   let cpHashes: Map<number, Uint8Array> | undefined;
   for (let i = 0; i < sessions.length; i++) {
@@ -153,6 +178,8 @@ export function checkAuthorizations(core: TpmCore, sessions: readonly CommandSes
     const entity = i < authHandles.length ? authHandles[i] : undefined;
     cs.entity = entity;
     const s = cs.session;
+    const role = authRoles[i] ?? 'USER';
+    if (entity !== undefined && s?.kind !== 'policy' && !authValueAllowed(core, entity, role)) throw new TpmError(TPM_RC.AUTH_UNAVAILABLE);
     if (!s) {
       // Password: only for authorization; compared to the entity's authValue, trailing zeros ignored.
       if (entity === undefined) throw err(TPM_RC.HANDLE);
@@ -165,6 +192,7 @@ export function checkAuthorizations(core: TpmCore, sessions: readonly CommandSes
     if (entity === undefined || cs.attributes & NOT_YET_OFFERED) throw err(TPM_RC.ATTRIBUTES);
     if (s.kind === 'policy') {
       checkPolicy(core, s, entity, cmd, err);
+      if (policyNeedsCommandCode(core, entity, role) && s.commandCode !== cmd.commandCode) throw err(TPM_RC.POLICY_FAIL);
       if (s.isPasswordNeeded) {
         if (!timingSafeEqual(stripTrailingZeros(cs.hmac), authValueOf(core, entity))) throw err(authFailure(core, entity, true));
         continue;

@@ -6,7 +6,7 @@
 import { TPM_ALG } from '../spec/constants.js';
 import { MAX_DIGEST_SIZE } from '../spec/hash-algs.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
-import type { PersistentState, SessionState } from '../state/tpm-state.js';
+import type { PersistentState, SessionState, StoredObject } from '../state/tpm-state.js';
 import { stateFromJson, stateToJson } from '../state/serialize.js';
 import { hmac } from '../crypto/hash.js';
 import { kdfa } from '../crypto/kdf.js';
@@ -30,6 +30,7 @@ const CIPHER = { algorithm: TPM_ALG.AES, keyBits: 128, mode: TPM_ALG.CFB } as co
 const FORMAT_VERSION = 1;
 /** What the plaintext holds, after the version octet. */
 const PAYLOAD_SESSION = 1;
+const PAYLOAD_OBJECT = 2;
 
 const u64be = (v: bigint): Uint8Array => {
   const b = new Uint8Array(8);
@@ -37,28 +38,39 @@ const u64be = (v: bigint): Uint8Array => {
   return b;
 };
 
-/** The integrity key: one per TPM Reset epoch, derived from the context secret that never leaves the TPM. */
-function integrityKey(p: PersistentState): Uint8Array {
-  return kdfa(INTEGRITY_ALG, p.contextSecret, 'CONTEXT INTEGRITY', p.resetEpoch, new Uint8Array(0), INTEGRITY_SIZE * 8);
+/**
+ * What a blob is bound to: `epoch` (the TPM Reset epoch for sessions, the hierarchy's proof for
+ * objects) keys it, and `salt` (objects only, random per save, stored in clear) keeps CFB key
+ * streams distinct where (sequence, handle) can repeat under one key, across TPM Resets.
+ */
+interface Binding {
+  epoch: Uint8Array;
+  salt: Uint8Array;
 }
 
-/** Encryption key and IV: distinct for every (epoch, sequence, handle), so no CFB key stream repeats. */
-function encryptionKey(p: PersistentState, h: ContextHeader): { key: Uint8Array; iv: Uint8Array } {
+export const OBJECT_SALT_BYTES = 16;
+
+function integrityKey(p: PersistentState, b: Binding): Uint8Array {
+  return kdfa(INTEGRITY_ALG, p.contextSecret, 'CONTEXT INTEGRITY', b.epoch, new Uint8Array(0), INTEGRITY_SIZE * 8);
+}
+
+/** Encryption key and IV: distinct for every (epoch, sequence, handle, salt), so no CFB key stream repeats. */
+function encryptionKey(p: PersistentState, h: ContextHeader, b: Binding): { key: Uint8Array; iv: Uint8Array } {
   const bits = CIPHER.keyBits + 128;
-  const out = kdfa(INTEGRITY_ALG, p.contextSecret, 'CONTEXT', p.resetEpoch, concatBytes(u64be(h.sequence), u32be(h.savedHandle)), bits);
+  const out = kdfa(INTEGRITY_ALG, p.contextSecret, 'CONTEXT', b.epoch, concatBytes(u64be(h.sequence), u32be(h.savedHandle), b.salt), bits);
   return { key: out.subarray(0, CIPHER.keyBits / 8), iv: out.subarray(CIPHER.keyBits / 8) };
 }
 
-function integrity(p: PersistentState, h: ContextHeader, encrypted: Uint8Array): Uint8Array {
-  return hmac(INTEGRITY_ALG, integrityKey(p), u64be(h.sequence), u32be(h.savedHandle), u32be(h.hierarchy), encrypted);
+function integrity(p: PersistentState, h: ContextHeader, b: Binding, encrypted: Uint8Array): Uint8Array {
+  return hmac(INTEGRITY_ALG, integrityKey(p, b), u64be(h.sequence), u32be(h.savedHandle), u32be(h.hierarchy), b.salt, encrypted);
 }
 
-/** Seals a plaintext into contextBlob: u16 integrity size || integrity || AES-128-CFB(plaintext). */
-export function sealContext(p: PersistentState, h: ContextHeader, plaintext: Uint8Array): Uint8Array {
-  const { key, iv } = encryptionKey(p, h);
+/** Seals a plaintext into contextBlob: u16 integrity size || integrity || salt || AES-128-CFB(plaintext). */
+function sealContext(p: PersistentState, h: ContextHeader, b: Binding, plaintext: Uint8Array): Uint8Array {
+  const { key, iv } = encryptionKey(p, h, b);
   const encrypted = symmetricEncrypt(CIPHER, key, iv, plaintext);
-  const mac = integrity(p, h, encrypted);
-  return concatBytes(Uint8Array.of(mac.length >> 8, mac.length & 0xff), mac, encrypted);
+  const mac = integrity(p, h, b, encrypted);
+  return concatBytes(Uint8Array.of(mac.length >> 8, mac.length & 0xff), mac, b.salt, encrypted);
 }
 
 /**
@@ -67,18 +79,28 @@ export function sealContext(p: PersistentState, h: ContextHeader, plaintext: Uin
  * short is TPM_RC_SIZE and a wrong integrity value (tampering, another TPM, an earlier TPM Reset
  * epoch) TPM_RC_INTEGRITY; the caller numbers the last two with its parameter.
  */
-export function openContext(p: PersistentState, h: ContextHeader, blob: Uint8Array): Uint8Array {
+function openContext(p: PersistentState, h: ContextHeader, epoch: Uint8Array, saltBytes: number, blob: Uint8Array): Uint8Array {
   if (blob.length < 2) throw new TpmError(TPM_RC.INSUFFICIENT);
   const size = (blob[0]! << 8) | blob[1]!;
   if (size > MAX_DIGEST_SIZE) throw new TpmError(TPM_RC.SIZE, 'integrity TPM2B_DIGEST');
   if (blob.length < 2 + size) throw new TpmError(TPM_RC.INSUFFICIENT);
-  if (size !== INTEGRITY_SIZE || blob.length < 2 + size + 2) throw new InvalidContext(TPM_RC.SIZE);
+  if (size !== INTEGRITY_SIZE || blob.length < 2 + size + saltBytes + 2) throw new InvalidContext(TPM_RC.SIZE);
   const mac = blob.subarray(2, 2 + size);
-  const encrypted = blob.subarray(2 + size);
-  if (!timingSafeEqual(mac, integrity(p, h, encrypted))) throw new InvalidContext(TPM_RC.INTEGRITY);
-  const { key, iv } = encryptionKey(p, h);
+  const b = { epoch, salt: blob.subarray(2 + size, 2 + size + saltBytes) };
+  const encrypted = blob.subarray(2 + size + saltBytes);
+  if (!timingSafeEqual(mac, integrity(p, h, b, encrypted))) throw new InvalidContext(TPM_RC.INTEGRITY);
+  const { key, iv } = encryptionKey(p, h, b);
   return symmetricDecrypt(CIPHER, key, iv, encrypted);
 }
+
+/** The payload of an opened blob; the integrity value was right, so a foreign layout can only be another format version. */
+function payloadOf(plain: Uint8Array, payload: number): string {
+  if (plain[0] !== FORMAT_VERSION || plain[1] !== payload) throw new InvalidContext(TPM_RC.INTEGRITY);
+  return new TextDecoder().decode(plain.subarray(2));
+}
+
+const sealed = (payload: number, value: unknown): Uint8Array =>
+  concatBytes(Uint8Array.of(FORMAT_VERSION, payload), new TextEncoder().encode(stateToJson(value)));
 
 /** A session's state as the blob carries it; handle and owning client come from the load. */
 type SavedSession = Omit<SessionState, 'handle' | 'client'>;
@@ -87,15 +109,24 @@ type SavedSession = Omit<SessionState, 'handle' | 'client'>;
 export function sealSession(p: PersistentState, h: ContextHeader, s: SessionState): Uint8Array {
   const { handle: _handle, client: _client, ...rest } = s;
   const saved: SavedSession = rest;
-  const json = new TextEncoder().encode(stateToJson(saved));
-  return sealContext(p, h, concatBytes(Uint8Array.of(FORMAT_VERSION, PAYLOAD_SESSION), json));
+  return sealContext(p, h, { epoch: p.resetEpoch, salt: new Uint8Array(0) }, sealed(PAYLOAD_SESSION, saved));
 }
 
 /** The session state in a contextBlob (integrity checked), with handle = savedHandle. */
 export function openSession(p: PersistentState, h: ContextHeader, blob: Uint8Array, client: number): SessionState {
-  const plain = openContext(p, h, blob);
-  // The integrity value was right, so a foreign layout can only be a blob of another format version.
-  if (plain[0] !== FORMAT_VERSION || plain[1] !== PAYLOAD_SESSION) throw new InvalidContext(TPM_RC.INTEGRITY);
-  const saved = stateFromJson<SavedSession>(new TextDecoder().decode(plain.subarray(2)));
+  const saved = stateFromJson<SavedSession>(payloadOf(openContext(p, h, p.resetEpoch, 0, blob), PAYLOAD_SESSION));
   return { ...saved, handle: h.savedHandle, client };
+}
+
+/**
+ * The contextBlob of a saved object: its areas as persistent storage keeps them, bound to its
+ * hierarchy's proof, so it loads until that proof changes (Clear for owner and endorsement
+ * objects, every TPM Reset for the null hierarchy's).
+ */
+export function sealObject(p: PersistentState, h: ContextHeader, proof: Uint8Array, o: StoredObject, salt: Uint8Array): Uint8Array {
+  return sealContext(p, h, { epoch: proof, salt }, sealed(PAYLOAD_OBJECT, o));
+}
+
+export function openObject(p: PersistentState, h: ContextHeader, proof: Uint8Array, blob: Uint8Array): StoredObject {
+  return stateFromJson<StoredObject>(payloadOf(openContext(p, h, proof, OBJECT_SALT_BYTES, blob), PAYLOAD_OBJECT));
 }

@@ -175,12 +175,18 @@ export class SessionTable {
   save(handle: number): bigint {
     if (!this.loaded.has(handle)) throw new TpmError(TPM_RC.HANDLE);
     if (this.atGapLimit()) throw new TpmError(TPM_RC.CONTEXT_GAP);
+    const sequence = this.nextContextSequence();
+    this.loaded.delete(handle);
+    this.saved.set(handle, { sequence });
+    return sequence;
+  }
+
+  /** TPMS_CONTEXT.sequence for the next saved context, session or object. */
+  nextContextSequence(): bigint {
     const v = this.core.volatile;
     if (v.contextCounter >= MAX_SEQUENCE) throw new TpmError(TPM_RC.TOO_MANY_CONTEXTS);
     const sequence = v.contextCounter;
     v.contextCounter = sequence + 1n;
-    this.loaded.delete(handle);
-    this.saved.set(handle, { sequence });
     return sequence;
   }
 

@@ -6,13 +6,26 @@ export interface EccCurve {
   /** node:crypto / OpenSSL curve name. */
   nodeName: string;
   keyBits: number;
+  /** JWK "crv". */
+  jwkName: string;
+  /** Order of the base point: private scalars are in [1, order - 1]. */
+  order: bigint;
 }
 
 /** In TPM_ECC_CURVE order. Only the NIST curves: BN and SM2 curves are not in node:crypto. */
 export const ECC_CURVES: readonly EccCurve[] = [
-  { curveID: TPM_ECC.NIST_P256, nodeName: 'prime256v1', keyBits: 256 },
-  { curveID: TPM_ECC.NIST_P384, nodeName: 'secp384r1', keyBits: 384 },
-  { curveID: TPM_ECC.NIST_P521, nodeName: 'secp521r1', keyBits: 521 },
+  {
+    curveID: TPM_ECC.NIST_P256, nodeName: 'prime256v1', keyBits: 256, jwkName: 'P-256',
+    order: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
+  },
+  {
+    curveID: TPM_ECC.NIST_P384, nodeName: 'secp384r1', keyBits: 384, jwkName: 'P-384',
+    order: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
+  },
+  {
+    curveID: TPM_ECC.NIST_P521, nodeName: 'secp521r1', keyBits: 521, jwkName: 'P-521',
+    order: 0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
+  },
 ];
 
 const BY_ID = new Map(ECC_CURVES.map((c) => [c.curveID, c]));

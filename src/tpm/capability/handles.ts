@@ -26,8 +26,9 @@ const BY_TYPE: Partial<Record<number, (ctx: CommandContext, property: number) =>
   [TPM_HT.POLICY_SESSION]: ({ core }, p) =>
     bySlot(core.sessions.savedHandles()).map((h) => HR.HMAC_SESSION + slot(h)).filter((h) => slot(h) >= slot(p)),
   [TPM_HT.PERMANENT]: (_ctx, p) => PERMANENT_HANDLES.filter((h) => h >= p),
-  [TPM_HT.TRANSIENT]: ({ core, client }, p) => core.sequences.handles(client).filter((h) => h >= p),
-  [TPM_HT.PERSISTENT]: () => [],
+  [TPM_HT.TRANSIENT]: ({ core, client }, p) =>
+    [...core.sequences.handles(client), ...core.objects.handles(client)].sort((a, b) => a - b).filter((h) => h >= p),
+  [TPM_HT.PERSISTENT]: ({ core }, p) => core.objects.persistentHandles().filter((h) => h >= p),
 };
 
 /** Handles from `property` on; a handle type with no list is TPM_RC_HANDLE (numbered by the caller). */

@@ -9,6 +9,7 @@ import { MAX_DIGEST_SIZE } from '../spec/hash-algs.js';
 import type { TpmCore } from '../engine/tpm-core.js';
 import { COMMANDS } from '../commands/command-table.js';
 import { ECC_CURVES } from './ecc-curves.js';
+import { PERSISTENT_OBJECTS_MAX } from '../objects/object-table.js';
 
 /** Up to four ASCII characters as a big-endian UINT32, zero-padded (TPM_PT_MANUFACTURER, vendor strings). */
 export const ascii4 = (s: string): number =>
@@ -33,7 +34,6 @@ const PLATFORM_SPEC = { family: 1, level: 0, revision: 105, dayOfYear: 0, year: 
  * Capacities of parts not built yet (persistent objects, NV indices and counters, reported as
  * none in use) and dictionary-attack defaults; the NV and DA work replaces these with state reads.
  */
-const PERSISTENT_OBJECTS_MAX = 7;
 const NV_COUNTERS_MAX = 32;
 const DA_DEFAULTS = { maxTries: 3, recoveryTime: 1000, lockoutRecovery: 1000 };
 
@@ -128,9 +128,9 @@ export const TPM_PROPERTIES: ReadonlyArray<readonly [number, PropertyValue]> = [
   [TPM_PT.HR_LOADED_AVAIL, (core) => LIMITS.MAX_LOADED_SESSIONS - core.sessions.loadedHandles().length],
   [TPM_PT.HR_ACTIVE, activeSessions],
   [TPM_PT.HR_ACTIVE_AVAIL, (core) => LIMITS.MAX_ACTIVE_SESSIONS - activeSessions(core)],
-  [TPM_PT.HR_TRANSIENT_AVAIL, (core) => LIMITS.MAX_LOADED_OBJECTS - core.sequences.count],
-  [TPM_PT.HR_PERSISTENT, fixed(0)],
-  [TPM_PT.HR_PERSISTENT_AVAIL, fixed(PERSISTENT_OBJECTS_MAX)],
+  [TPM_PT.HR_TRANSIENT_AVAIL, (core) => LIMITS.MAX_LOADED_OBJECTS - core.sequences.count - core.objects.count],
+  [TPM_PT.HR_PERSISTENT, (core) => core.objects.persistentHandles().length],
+  [TPM_PT.HR_PERSISTENT_AVAIL, (core) => PERSISTENT_OBJECTS_MAX - core.objects.persistentHandles().length],
   [TPM_PT.NV_COUNTERS, fixed(0)],
   [TPM_PT.NV_COUNTERS_AVAIL, fixed(NV_COUNTERS_MAX)],
   [TPM_PT.ALGORITHM_SET, fixed(0)],

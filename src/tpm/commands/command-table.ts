@@ -10,6 +10,8 @@ import { ENHANCED_AUTHORIZATION_COMMANDS } from './enhanced-authorization.js';
 import { CONTEXT_COMMANDS } from './context.js';
 import { CLOCK_COMMANDS } from './clock.js';
 import { CAPABILITY_COMMANDS } from './capability.js';
+import { OBJECT_COMMANDS } from './object.js';
+import { HIERARCHY_COMMANDS } from './hierarchy.js';
 
 const ALL: AnyCommand[] = [
   ...STARTUP_COMMANDS,
@@ -22,6 +24,8 @@ const ALL: AnyCommand[] = [
   ...CONTEXT_COMMANDS,
   ...CLOCK_COMMANDS,
   ...CAPABILITY_COMMANDS,
+  ...OBJECT_COMMANDS,
+  ...HIERARCHY_COMMANDS,
 ];
 
 export const COMMANDS: ReadonlyMap<number, AnyCommand> = new Map(ALL.map((c) => [c.code, c]));

@@ -8,6 +8,7 @@ import { command, type CommandContext } from '../engine/command-def.js';
 import { randomBytes } from '../crypto/random.js';
 import { NO_RESPONSE } from './no-response.js';
 import { applyHcrtm } from '../pcr/crtm-sequence.js';
+import { freshNullHierarchy } from '../state/initial-state.js';
 
 function startup(ctx: CommandContext, su: number): void {
   const { core } = ctx;
@@ -25,6 +26,7 @@ function startup(ctx: CommandContext, su: number): void {
     p.resetCount = (p.resetCount + 1) >>> 0;
     p.restartCount = 0;
     p.resetEpoch = randomBytes(16);
+    Object.assign(p, freshNullHierarchy());
     v.savedSessions = new Map();
     v.contextCounter = 0n;
   } else {
@@ -37,6 +39,7 @@ function startup(ctx: CommandContext, su: number): void {
   applyHcrtm(v);
   v.sessions.clear();
   core.sequences.clear();
+  core.objects.clear();
   p.shutdown = 'none';
   delete p.savedState;
   v.started = true;

@@ -59,3 +59,31 @@ export function kdfe(
     return bytesOf(h.digest());
   });
 }
+
+/**
+ * A deterministic byte stream from KDFa's blocks, for key derivation whose length is not known in
+ * advance (prime search): block i = HMAC(key, [i]32 || label || 00 || contextU || contextV || [0]32).
+ * The length field is zero because the stream is open-ended; see docs/objects.md.
+ */
+export function kdfaStream(hashAlg: TPM_ALG_ID, key: Uint8Array, label: string, contextU: Uint8Array, contextV: Uint8Array): (n: number) => Uint8Array {
+  const { name: nodeName } = requireHashAlg(hashAlg);
+  const labelBytes = nulTerminated(label);
+  let counter = 0;
+  let pending: Uint8Array = new Uint8Array(0);
+  return (n) => {
+    const out = new Uint8Array(n);
+    let at = 0;
+    while (at < n) {
+      if (pending.length === 0) {
+        const h = createHmac(nodeName, key);
+        for (const part of [u32be(++counter), labelBytes, contextU, contextV, u32be(0)]) h.update(part);
+        pending = bytesOf(h.digest());
+      }
+      const take = Math.min(pending.length, n - at);
+      out.set(pending.subarray(0, take), at);
+      pending = pending.subarray(take);
+      at += take;
+    }
+    return out;
+  };
+}

@@ -8,6 +8,8 @@ import type { PersistentState, VolatileState } from '../state/tpm-state.js';
 import { PcrBanks, type PcrObserver } from '../pcr/pcr-banks.js';
 import { SessionTable } from '../auth/session-table.js';
 import { SequenceTable } from '../objects/sequence-table.js';
+import { ObjectTable } from '../objects/object-table.js';
+import { handleName, type TpmObject } from '../objects/tpm-object.js';
 import { randomBytes } from '../crypto/random.js';
 
 /** The empty authValue (PCRs, TPM_RH_NULL); a zero-length array cannot be written to, so one serves all. */
@@ -26,13 +28,16 @@ export class TpmCore {
   readonly pcrs: PcrBanks;
   readonly sessions: SessionTable;
   readonly sequences: SequenceTable;
+  readonly objects: ObjectTable;
   private persistentDirty = false;
   private lastTick: number;
 
   constructor(readonly persistent: PersistentState, readonly volatile: VolatileState, readonly host: CoreHost) {
     this.pcrs = new PcrBanks(persistent, volatile, host.pcrObserver);
     this.sessions = new SessionTable(this);
-    this.sequences = new SequenceTable();
+    const core = this;
+    this.sequences = new SequenceTable({ has: (h) => core.objects.has(h), get count() { return core.objects.count; } });
+    this.objects = new ObjectTable(persistent, this.sequences);
     this.lastTick = host.now();
   }
 
@@ -67,14 +72,18 @@ export class TpmCore {
     this.host.persistentChanged(this.persistent);
   }
 
-  /** Whether a hierarchy is enabled (TPMA_STARTUP_CLEAR phEnable/shEnable/ehEnable). */
+  /**
+   * Whether a hierarchy is enabled (TPMA_STARTUP_CLEAR phEnable/shEnable/ehEnable); for an object,
+   * whether its hierarchy is (a disabled hierarchy's persistent objects are out of reach).
+   */
   hierarchyEnabled(h: number): boolean {
     switch (h) {
       case TPM_RH.PLATFORM: return this.volatile.phEnable;
       case TPM_RH.OWNER: return this.volatile.shEnable;
       case TPM_RH.ENDORSEMENT: return this.volatile.ehEnable;
-      default: return true;
     }
+    const o = this.objects.get(h);
+    return o === undefined || o.hierarchy === TPM_RH.NULL || this.hierarchyEnabled(o.hierarchy);
   }
 
   /** Proof value of a hierarchy (Part 1 §14.4), key of its tickets. */
@@ -82,8 +91,26 @@ export class TpmCore {
     switch (h) {
       case TPM_RH.PLATFORM: return this.persistent.phProof;
       case TPM_RH.ENDORSEMENT: return this.persistent.ehProof;
+      case TPM_RH.NULL: return this.persistent.nullProof;
       default: return this.persistent.shProof;
     }
+  }
+
+  /** Primary seed of a hierarchy (Part 1 §14.3). */
+  seed(h: number): Uint8Array {
+    switch (h) {
+      case TPM_RH.PLATFORM: return this.persistent.pps;
+      case TPM_RH.ENDORSEMENT: return this.persistent.eps;
+      case TPM_RH.NULL: return this.persistent.nullSeed;
+      default: return this.persistent.sps;
+    }
+  }
+
+  /** A loaded object (transient or persistent); TPM_RC_HANDLE if the handle names none (numbered by the caller). */
+  object(handle: number): TpmObject {
+    const o = this.objects.get(handle);
+    if (!o) throw new TpmError(TPM_RC.HANDLE);
+    return o;
   }
 
   /** authValue of an entity (Part 1 §19.6.4); undefined if the handle does not exist. */
@@ -97,13 +124,16 @@ export class TpmCore {
     }
     const t = handleType(handle);
     if (t === TPM_HT.PCR) return EMPTY;
-    if (t === TPM_HT.TRANSIENT) return this.sequences.get(handle)?.authValue;
+    if (t === TPM_HT.TRANSIENT || t === TPM_HT.PERSISTENT) return this.sequences.get(handle)?.authValue ?? this.objects.get(handle)?.sensitive.authValue;
     return undefined;
   }
 
   /** authPolicy of an entity, empty where none is set. */
-  authPolicy(_handle: number): Uint8Array {
-    return new Uint8Array(0);
+  authPolicy(handle: number): Uint8Array {
+    const o = this.objects.get(handle);
+    if (o) return o.publicArea.authPolicy;
+    const policy = handle === TPM_RH.PLATFORM ? this.volatile.platformPolicy : this.persistent.hierarchyPolicies.get(handle);
+    return policy?.digest ?? EMPTY;
   }
 
   /**
@@ -111,8 +141,8 @@ export class TpmCore {
    * A sequence object has no nameAlg, so its Name is the Empty Buffer (as the reference's EntityGetName()).
    */
   name(handle: number): Uint8Array {
-    if (this.sequences.get(handle)) return new Uint8Array(0);
-    return Uint8Array.of(handle >>> 24, (handle >>> 16) & 0xff, (handle >>> 8) & 0xff, handle & 0xff);
+    if (this.sequences.get(handle)) return EMPTY;
+    return this.objects.get(handle)?.name ?? handleName(handle);
   }
 
   /**
@@ -122,10 +152,11 @@ export class TpmCore {
    */
   requirePresent(handle: number): void {
     const t = handleType(handle);
-    if (t === TPM_HT.TRANSIENT && !this.sequences.get(handle)) throw new TpmError(TPM_RC.REFERENCE_H0);
+    if (t === TPM_HT.TRANSIENT && !this.sequences.has(handle) && !this.objects.has(handle)) throw new TpmError(TPM_RC.REFERENCE_H0);
     if ((t === TPM_HT.HMAC_SESSION || t === TPM_HT.POLICY_SESSION) && !this.sessions.isLoaded(handle)) {
       throw new TpmError(TPM_RC.REFERENCE_H0);
     }
-    if (t === TPM_HT.PERSISTENT || t === TPM_HT.NV_INDEX) throw new TpmError(TPM_RC.HANDLE);
+    if (t === TPM_HT.PERSISTENT && !this.objects.get(handle)) throw new TpmError(TPM_RC.HANDLE);
+    if (t === TPM_HT.NV_INDEX) throw new TpmError(TPM_RC.HANDLE);
   }
 }

@@ -10,7 +10,7 @@ import { Reader } from '../marshal/reader.js';
 import { Writer } from '../marshal/writer.js';
 import type { PersistentState, VolatileState } from '../state/tpm-state.js';
 import { TpmCore, type CoreHost } from './tpm-core.js';
-import type { AnyCommand, CommandContext } from './command-def.js';
+import type { AnyCommand, AuthRole, CommandContext } from './command-def.js';
 import { HANDLE_KINDS } from './handle-kinds.js';
 import { COMMANDS } from '../commands/command-table.js';
 import { parseAuthArea, checkAuthorizations, writeResponseAuth, type CommandSession } from '../auth/authorization.js';
@@ -85,9 +85,10 @@ export class Tpm {
     this.crtm = undefined;
   }
 
-  /** Resource-manager view: a client's sequences and loaded sessions die with it. */
+  /** Resource-manager view: a client's transient objects and loaded sessions die with it. */
   closeClient(client: number): void {
     this.core.sequences.flushClient(client);
+    this.core.objects.flushClient(client);
     this.core.sessions.flushClient(client);
   }
 
@@ -120,13 +121,17 @@ export class Tpm {
     const core = this.core;
     const handles: number[] = [];
     const authHandles: number[] = [];
+    const authRoles: AuthRole[] = [];
     for (let i = 0; i < def.handles.length; i++) {
       const spec = def.handles[i]!;
       try {
         const h = r.u32();
         if (!(HANDLE_KINDS[spec.kind](h) || (spec.allowNull && h === TPM_RH.NULL))) throw new TpmError(TPM_RC.VALUE);
         handles.push(h);
-        if (spec.auth !== undefined) authHandles.push(h);
+        if (spec.auth !== undefined) {
+          authHandles.push(h);
+          authRoles.push(spec.auth);
+        }
       } catch (e) {
         throw renumbered(e, (rc) => rcHandle(rc, i + 1));
       }
@@ -145,7 +150,7 @@ export class Tpm {
     if (sessions.length < authHandles.length) throw new TpmError(TPM_RC.AUTH_MISSING);
     const parameterBytes = r.buf.subarray(r.position);
     if (sessions.length > 0) {
-      checkAuthorizations(core, sessions, authHandles, {
+      checkAuthorizations(core, sessions, authHandles, authRoles, {
         commandCode: def.code,
         handles,
         parameters: parameterBytes,

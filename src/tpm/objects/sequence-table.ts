@@ -33,8 +33,20 @@ export function ticketIsSafe(block: Uint8Array): boolean {
   return new DataView(block.buffer, block.byteOffset, 4).getUint32(0) !== TPM_GENERATED_VALUE;
 }
 
+/** The transient handles other kinds of object hold: sequences share the slots with them. */
+export interface TransientSlots {
+  has(handle: number): boolean;
+  readonly count: number;
+}
+
 export class SequenceTable {
   private readonly objects = new Map<number, SequenceObject>();
+
+  constructor(private readonly otherTransients: TransientSlots) {}
+
+  has(handle: number): boolean {
+    return this.objects.has(handle);
+  }
 
   get(handle: number): SequenceObject | undefined {
     return this.objects.get(handle);
@@ -50,9 +62,9 @@ export class SequenceTable {
 
   /** A new sequence in the lowest free transient handle; `hashAlg` undefined starts an event sequence. */
   start(hashAlg: number | undefined, authValue: Uint8Array, client: number): SequenceObject {
-    if (this.objects.size >= LIMITS.MAX_LOADED_OBJECTS) throw new TpmError(TPM_RC.OBJECT_MEMORY);
+    if (this.objects.size + this.otherTransients.count >= LIMITS.MAX_LOADED_OBJECTS) throw new TpmError(TPM_RC.OBJECT_MEMORY);
     let handle = HR.TRANSIENT;
-    while (this.objects.has(handle)) handle++;
+    while (this.objects.has(handle) || this.otherTransients.has(handle)) handle++;
     const algs = hashAlg === undefined ? HASH_ALGS.map((h) => h.alg) : [hashAlg];
     const obj: SequenceObject = {
       handle,

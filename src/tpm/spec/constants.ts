@@ -154,3 +154,20 @@ export const TPMA_ALGORITHM = {
 export const TPM_GENERATED_VALUE = 0xff544347;
 
 export const TPM_YES = 1;
+
+/** TPMA_OBJECT bits (Part 2 table 31). */
+export const TPMA_OBJECT = {
+  fixedTPM: 0x00000002,
+  stClear: 0x00000004,
+  fixedParent: 0x00000010,
+  sensitiveDataOrigin: 0x00000020,
+  userWithAuth: 0x00000040,
+  adminWithPolicy: 0x00000080,
+  noDA: 0x00000400,
+  encryptedDuplication: 0x00000800,
+  restricted: 0x00010000,
+  decrypt: 0x00020000,
+  sign: 0x00040000,
+  x509sign: 0x00080000,
+  reserved: 0xfff0f309,
+} as const;

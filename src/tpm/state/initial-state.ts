@@ -25,7 +25,47 @@ export function manufacture(banks: readonly number[] = DEFAULT_PCR_BANKS): Persi
     shutdown: 'none',
     pcrAllocation: fullAllocation(banks),
     resetEpoch: randomBytes(16),
+    ...freshSeeds(),
+    hierarchyPolicies: new Map(),
+    persistentObjects: new Map(),
+    primaryCache: new Map(),
+    disableClear: false,
   };
+}
+
+/** Size of primary seeds and proofs: the largest digest, as the reference's PRIMARY_SEED_SIZE for SHA-512. */
+const SEED_BYTES = 64;
+
+const freshSeeds = (): Pick<PersistentState, 'eps' | 'sps' | 'pps' | 'nullSeed' | 'nullProof'> => ({
+  eps: randomBytes(SEED_BYTES),
+  sps: randomBytes(SEED_BYTES),
+  pps: randomBytes(SEED_BYTES),
+  ...freshNullHierarchy(),
+});
+
+/** A new null seed and proof: every TPM Reset (Part 1 §14.5). */
+export const freshNullHierarchy = (): Pick<PersistentState, 'nullSeed' | 'nullProof'> => ({
+  nullSeed: randomBytes(SEED_BYTES),
+  nullProof: randomBytes(SEED_BYTES),
+});
+
+/** A new storage primary seed and proofs: TPM2_Clear (Part 3 §24.6). */
+export const freshStorageHierarchy = (): Pick<PersistentState, 'sps' | 'shProof' | 'ehProof'> => ({
+  sps: randomBytes(SEED_BYTES),
+  shProof: randomBytes(64),
+  ehProof: randomBytes(64),
+});
+
+/**
+ * A persistent state written before keys existed gets seeds and empty object stores on load, as
+ * if it had been manufactured with them. Returns whether it did (the caller saves it then).
+ */
+export function upgradePersistent(p: PersistentState): boolean {
+  if ((p as Partial<PersistentState>).eps) return false;
+  Object.assign(p, freshSeeds(), {
+    hierarchyPolicies: new Map(), persistentObjects: new Map(), primaryCache: new Map(), disableClear: false,
+  });
+  return true;
 }
 
 /** _TPM_Init: nothing is started; Startup decides what comes back. */

@@ -35,6 +35,43 @@ export interface PersistentState {
   savedState?: SavedVolatile;
   /** Nonce identifying the current TPM Reset epoch; saved contexts of older epochs are refused. */
   resetEpoch: Uint8Array;
+  /** Primary seeds (Part 1 §14.3): endorsement, storage and platform; primaries derive from them. */
+  eps: Uint8Array;
+  sps: Uint8Array;
+  pps: Uint8Array;
+  /** The null hierarchy's seed and proof, renewed at every TPM Reset (Part 1 §14.5). */
+  nullSeed: Uint8Array;
+  nullProof: Uint8Array;
+  /** Hierarchy authPolicy values (SetPrimaryPolicy), by hierarchy handle; absent means empty. */
+  hierarchyPolicies: Map<number, HierarchyPolicy>;
+  /** Objects made persistent with EvictControl, by persistent handle. */
+  persistentObjects: Map<number, StoredObject>;
+  /**
+   * Derived RSA primary keys (their prime search is expensive), by an HMAC of the template under
+   * the hierarchy seed, so a repeated CreatePrimary is a lookup.
+   */
+  primaryCache: Map<string, CachedPrimaryKey>;
+  /** TPMA_PERMANENT.disableClear (ClearControl). */
+  disableClear: boolean;
+}
+
+export interface CachedPrimaryKey {
+  n: Uint8Array;
+  p: Uint8Array;
+  seedValue: Uint8Array;
+}
+
+export interface HierarchyPolicy {
+  hashAlg: number;
+  digest: Uint8Array;
+}
+
+/** An object as persistent storage keeps it: marshaled public and sensitive areas and where it belongs. */
+export interface StoredObject {
+  public: Uint8Array;
+  sensitive: Uint8Array;
+  hierarchy: number;
+  qualifiedName: Uint8Array;
 }
 
 /** What Shutdown(STATE) preserves for Startup(STATE) (Part 1 §12.2.3). */
@@ -97,4 +134,6 @@ export interface VolatileState {
   orderlyStartup?: boolean;
   /** H-CRTM digests measured before Startup, applied to PCR 0 by Startup. */
   hcrtm?: Map<number, Uint8Array>;
+  /** The platform hierarchy's authPolicy (it lives as long as platformAuth). */
+  platformPolicy?: HierarchyPolicy;
 }

@@ -1,0 +1,53 @@
+/**
+ * ECC keys as the TPM keeps them (private scalar d, public point x, y) and as node:crypto uses them.
+ * Key generation takes its randomness from a byte source (FIPS 186-4 B.4.1: extra bits, then
+ * reduction into [1, n - 1]), so a primary derived from a seed stream is the same every time.
+ */
+import { createECDH, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import type { EccCurve } from '../capability/ecc-curves.js';
+import { base64url, fromBigInt, toBigInt } from './big-endian-int.js';
+
+export interface EccKeyMaterial {
+  d: Uint8Array;
+  x: Uint8Array;
+  y: Uint8Array;
+}
+
+export const eccCoordinateBytes = (curve: EccCurve): number => Math.ceil(curve.keyBits / 8);
+
+/** The public point of a private scalar. */
+export function eccPublicPoint(curve: EccCurve, d: Uint8Array): { x: Uint8Array; y: Uint8Array } {
+  const size = eccCoordinateBytes(curve);
+  const ecdh = createECDH(curve.nodeName);
+  ecdh.setPrivateKey(fromBigInt(toBigInt(d), size));
+  const point = ecdh.getPublicKey();
+  return { x: new Uint8Array(point.subarray(1, 1 + size)), y: new Uint8Array(point.subarray(1 + size)) };
+}
+
+export function generateEccKey(curve: EccCurve, rng: (n: number) => Uint8Array): EccKeyMaterial {
+  const size = eccCoordinateBytes(curve);
+  const c = toBigInt(rng(size + 8));
+  const d = fromBigInt((c % (curve.order - 1n)) + 1n, size);
+  return { d, ...eccPublicPoint(curve, d) };
+}
+
+const pad = (b: Uint8Array, size: number): Uint8Array => fromBigInt(toBigInt(b), size);
+
+export function eccPrivateKey(curve: EccCurve, d: Uint8Array, x: Uint8Array, y: Uint8Array): KeyObject {
+  const size = eccCoordinateBytes(curve);
+  return createPrivateKey({
+    key: { kty: 'EC', crv: curve.jwkName, d: base64url(pad(d, size)), x: base64url(pad(x, size)), y: base64url(pad(y, size)) },
+    format: 'jwk',
+  });
+}
+
+/** A public key from a point; a point not on the curve is a RangeError (the caller's TPM_RC_ECC_POINT). */
+export function eccPublicKey(curve: EccCurve, x: Uint8Array, y: Uint8Array): KeyObject {
+  const size = eccCoordinateBytes(curve);
+  if (x.length > size || y.length > size) throw new RangeError('coordinate too large');
+  try {
+    return createPublicKey({ key: { kty: 'EC', crv: curve.jwkName, x: base64url(pad(x, size)), y: base64url(pad(y, size)) }, format: 'jwk' });
+  } catch {
+    throw new RangeError('point not on curve');
+  }
+}

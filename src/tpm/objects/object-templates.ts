@@ -1,0 +1,93 @@
+/**
+ * The checks a public template passes before an object is made from it (Part 3 §12.1, the
+ * reference's PublicAttributesValidation and SchemeChecks): errors are unnumbered, the command
+ * numbers them with its inPublic parameter.
+ */
+import { TPM_ALG, TPMA_OBJECT } from '../spec/constants.js';
+import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
+import { hashInfo } from '../spec/hash-algs.js';
+import type { PublicArea } from '../marshal/object-types.js';
+
+const has = (attrs: number, bit: number): boolean => (attrs & bit) !== 0;
+
+/** A storage key (Part 1 §25.1): restricted decrypt key with a symmetric algorithm for its children. */
+export function isStorageParent(area: PublicArea): boolean {
+  const a = area.objectAttributes;
+  if (!has(a, TPMA_OBJECT.restricted) || !has(a, TPMA_OBJECT.decrypt) || has(a, TPMA_OBJECT.sign)) return false;
+  switch (area.type) {
+    case TPM_ALG.RSA:
+    case TPM_ALG.ECC:
+      return area.parameters.symmetric.algorithm !== TPM_ALG.NULL;
+    case TPM_ALG.SYMCIPHER:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** The symmetric definition a parent protects its children with. */
+export function parentSymmetric(area: PublicArea): { algorithm: number; keyBits: number; mode: number } {
+  return area.type === TPM_ALG.SYMCIPHER ? area.parameters.sym : (area.parameters as { symmetric: { algorithm: number; keyBits: number; mode: number } }).symmetric;
+}
+
+function checkAttributes(area: PublicArea, parent: PublicArea | undefined): void {
+  const a = area.objectAttributes;
+  // fixedTPM needs fixedParent; a child of a duplicable parent cannot be fixedTPM.
+  if (has(a, TPMA_OBJECT.fixedTPM) && !has(a, TPMA_OBJECT.fixedParent)) throw new TpmError(TPM_RC.ATTRIBUTES);
+  if (parent && has(a, TPMA_OBJECT.fixedTPM) && !has(parent.objectAttributes, TPMA_OBJECT.fixedTPM)) throw new TpmError(TPM_RC.ATTRIBUTES);
+  if (has(a, TPMA_OBJECT.restricted)) {
+    // A restricted key is either a signing or a decryption key (Part 1 §25.2).
+    if (has(a, TPMA_OBJECT.sign) === has(a, TPMA_OBJECT.decrypt)) throw new TpmError(TPM_RC.ATTRIBUTES);
+  }
+}
+
+/** The scheme rules by key use (Part 3 §12.1.1, SchemeChecks). */
+function checkSchemes(area: PublicArea): void {
+  const a = area.objectAttributes;
+  const restricted = has(a, TPMA_OBJECT.restricted);
+  const sign = has(a, TPMA_OBJECT.sign);
+  const decrypt = has(a, TPMA_OBJECT.decrypt);
+  switch (area.type) {
+    case TPM_ALG.KEYEDHASH: {
+      const scheme = area.parameters.scheme;
+      // A sealed data object has no use and no scheme; an HMAC key signs, an XOR key derives.
+      if (!sign && !decrypt && scheme.scheme !== TPM_ALG.NULL) throw new TpmError(TPM_RC.SCHEME);
+      if (sign && decrypt && scheme.scheme !== TPM_ALG.NULL) throw new TpmError(TPM_RC.SCHEME);
+      if (sign && !decrypt && scheme.scheme === TPM_ALG.XOR) throw new TpmError(TPM_RC.SCHEME);
+      if (decrypt && !sign && scheme.scheme === TPM_ALG.HMAC) throw new TpmError(TPM_RC.SCHEME);
+      if (restricted && scheme.scheme === TPM_ALG.NULL) throw new TpmError(TPM_RC.SCHEME);
+      return;
+    }
+    case TPM_ALG.SYMCIPHER:
+      return;
+    case TPM_ALG.RSA:
+    case TPM_ALG.ECC: {
+      const { symmetric, scheme } = area.parameters;
+      if (restricted && decrypt) {
+        // A storage key: a symmetric algorithm for its children, no asymmetric scheme.
+        if (symmetric.algorithm === TPM_ALG.NULL) throw new TpmError(TPM_RC.SYMMETRIC);
+        if (scheme.scheme !== TPM_ALG.NULL) throw new TpmError(TPM_RC.SCHEME);
+        if (area.type === TPM_ALG.ECC && area.parameters.kdf.scheme !== TPM_ALG.NULL) throw new TpmError(TPM_RC.KDF);
+        return;
+      }
+      // Only storage keys carry a symmetric algorithm.
+      if (symmetric.algorithm !== TPM_ALG.NULL) throw new TpmError(TPM_RC.SYMMETRIC);
+      if (restricted && sign && scheme.scheme === TPM_ALG.NULL) throw new TpmError(TPM_RC.SCHEME);
+      if (sign && decrypt && scheme.scheme !== TPM_ALG.NULL) throw new TpmError(TPM_RC.SCHEME);
+      if (scheme.scheme !== TPM_ALG.NULL && scheme.hashAlg !== undefined && hashInfo(scheme.hashAlg) === undefined) throw new TpmError(TPM_RC.HASH);
+      return;
+    }
+  }
+}
+
+/**
+ * Checks a template for CreatePrimary, Create and CreateLoaded. `parent` is the parent's public
+ * area, absent for a primary object.
+ */
+export function validateTemplate(area: PublicArea, parent: PublicArea | undefined): void {
+  const info = hashInfo(area.nameAlg);
+  if (!info) throw new TpmError(TPM_RC.HASH);
+  if (area.authPolicy.length !== 0 && area.authPolicy.length !== info.digestSize) throw new TpmError(TPM_RC.SIZE);
+  checkAttributes(area, parent);
+  checkSchemes(area);
+}

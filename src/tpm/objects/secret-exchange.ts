@@ -1,0 +1,64 @@
+/**
+ * Secret sharing with a decrypt key (Part 1 §11.4.10, Annex B.10 / C.6.1): how a caller hands the
+ * TPM a seed only the key can recover. Used for salted sessions ("SECRET"), Import ("DUPLICATE")
+ * and ActivateCredential ("IDENTITY").
+ * - RSA: the seed is OAEP-encrypted with the key's nameAlg and the label (NUL included).
+ * - ECC: the secret is an ephemeral public point; Z = x of d * point, and the seed is
+ *   KDFe(nameAlg, Z, label, ephemeral.x, key.x, digest bits).
+ */
+import { constants, diffieHellman, privateDecrypt } from 'node:crypto';
+import { TPM_ALG } from '../spec/constants.js';
+import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
+import { hashInfo } from '../spec/hash-algs.js';
+import { kdfe } from '../crypto/kdf.js';
+import { nulTerminated } from '../crypto/bytes.js';
+import { eccPublicKey, eccCoordinateBytes } from '../crypto/ecc.js';
+import { decode } from '../marshal/codec.js';
+import { TPMS_ECC_POINT, type EccPoint } from '../marshal/object-types.js';
+import type { TpmObject } from './tpm-object.js';
+import { curveOf, privateKeyOf } from './key-objects.js';
+
+export type SecretLabel = 'SECRET' | 'DUPLICATE' | 'IDENTITY';
+
+/**
+ * The seed in `encrypted` for a decrypt key. A key that cannot decrypt is TPM_RC_KEY; a secret that
+ * does not decrypt or is no point on the curve is TPM_RC_VALUE / TPM_RC_ECC_POINT (unnumbered: the
+ * caller numbers them with its parameter).
+ */
+export function recoverSecret(key: TpmObject, label: SecretLabel, encrypted: Uint8Array): Uint8Array {
+  const pub = key.publicArea;
+  const nameAlg = pub.nameAlg;
+  const info = hashInfo(nameAlg);
+  if (!info) throw new TpmError(TPM_RC.KEY);
+  if (pub.type === TPM_ALG.RSA) {
+    if (encrypted.length !== pub.parameters.keyBits / 8) throw new TpmError(TPM_RC.VALUE);
+    try {
+      return new Uint8Array(privateDecrypt({
+        key: privateKeyOf(key), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: info.name, oaepLabel: nulTerminated(label),
+      }, encrypted));
+    } catch {
+      throw new TpmError(TPM_RC.VALUE);
+    }
+  }
+  if (pub.type === TPM_ALG.ECC) {
+    const curve = curveOf(pub);
+    let point: EccPoint;
+    try {
+      point = decode(TPMS_ECC_POINT, encrypted);
+    } catch {
+      throw new TpmError(TPM_RC.SIZE);
+    }
+    let ephemeral;
+    try {
+      ephemeral = eccPublicKey(curve, point.x, point.y);
+    } catch {
+      throw new TpmError(TPM_RC.ECC_POINT);
+    }
+    const z = new Uint8Array(diffieHellman({ privateKey: privateKeyOf(key), publicKey: ephemeral }));
+    const size = eccCoordinateBytes(curve);
+    const pad = (b: Uint8Array): Uint8Array => b.length === size ? b : Uint8Array.from([...new Uint8Array(size - b.length), ...b]);
+    return kdfe(nameAlg, z, label, pad(point.x), pad((pub.unique as EccPoint).x), info.digestSize * 8);
+  }
+  throw new TpmError(TPM_RC.KEY);
+}
+
