@@ -120,6 +120,8 @@ export interface VolatileState {
   phEnable: boolean;
   shEnable: boolean;
   ehEnable: boolean;
+  /** TPMA_STARTUP_CLEAR.phEnableNV; absent (older saved state) means SET. */
+  phEnableNV?: boolean;
   pcrs: Map<number, Uint8Array[]>;
   pcrUpdateCounter: number;
   sessions: Map<number, SessionState>;
