@@ -80,6 +80,8 @@ export interface SavedVolatile {
   pcrUpdateCounter: number;
   contextCounter: bigint;
   savedSessions: Map<number, SavedSessionSlot>;
+  /** TPMA_STARTUP_CLEAR flags a Resume keeps (a TPM Reset or Restart sets them); absent in older images. */
+  enables?: Pick<VolatileState, 'shEnable' | 'ehEnable' | 'phEnableNV'>;
 }
 
 export interface SavedSessionSlot {

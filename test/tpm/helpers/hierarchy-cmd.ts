@@ -10,7 +10,7 @@ import { command, pwAuth, rcOf, tpm2b, u8, u16, u32 } from './tpm-wire.js';
 export const CC = {
   EvictControl: 0x120, HierarchyControl: 0x121, ChangeEPS: 0x124, ChangePPS: 0x125, Clear: 0x126, ClearControl: 0x127,
   HierarchyChangeAuth: 0x129, SetPrimaryPolicy: 0x12e, CreatePrimary: 0x131, Startup: 0x144, FlushContext: 0x165,
-  ReadPublic: 0x173, HashSequenceStart: 0x186,
+  ReadPublic: 0x173, HashSequenceStart: 0x186, Shutdown: 0x145,
 } as const;
 export const RH = {
   OWNER: 0x40000001, NULL: 0x40000007, LOCKOUT: 0x4000000a, ENDORSEMENT: 0x4000000b, PLATFORM: 0x4000000c, PLATFORM_NV: 0x4000000d,
@@ -50,6 +50,8 @@ export const commands = {
   evictControl: (auth: number, object: number, persistent: number, password?: Uint8Array): Buffer =>
     command(CC.EvictControl, [auth, object], [u32(persistent)], [pwAuth(password)]),
   hashSequenceStart: (): Buffer => command(CC.HashSequenceStart, [], [u16(0), u16(0x000b)]),
+  startup: (su: number): Buffer => command(CC.Startup, [], [u16(su)]),
+  shutdown: (su: number): Buffer => command(CC.Shutdown, [], [u16(su)]),
 };
 
 /** The handle and TPM2B_PUBLIC contents (TPMT_PUBLIC bytes) of a CreatePrimary response. */
@@ -75,7 +77,7 @@ export function hierarchyTpm(persistent: PersistentState = manufacture(), persis
     if (rcOf(r) !== 0) throw new Error(`command 0x${c.readUInt32BE(6).toString(16)} failed: rc 0x${rcOf(r).toString(16)}`);
     return r;
   };
-  ok(command(CC.Startup, [], [u16(0)]));
+  ok(commands.startup(0));
   /** The public area CreatePrimary gives in `hierarchy` for the default template; the object is flushed. */
   const primaryPublic = (hierarchy: number, auth?: Uint8Array): Buffer => {
     const { handle, outPublic } = primaryOut(ok(commands.createPrimary(hierarchy, eccStorageTemplate(), auth)));

@@ -87,6 +87,23 @@ describe('Hierarchy commands (Part 3 §24)', () => {
       assert.equal(rcOf(t.run(c.createPrimary(RH.PLATFORM))), RC.HIERARCHY + RC.H1);
       assert.equal(rcOf(t.run(c.hierarchyControl(RH.PLATFORM, RH.PLATFORM, true))), RC.HIERARCHY + RC.H1, 'only a reboot brings it back');
     });
+
+    it('a Resume keeps shEnable/ehEnable, a TPM Restart sets them again (TPMA_STARTUP_CLEAR)', () => {
+      const t = hierarchyTpm();
+      t.ok(c.hierarchyControl(RH.OWNER, RH.OWNER, false));
+      t.ok(c.hierarchyControl(RH.ENDORSEMENT, RH.ENDORSEMENT, false));
+      const cycle = (su: number): void => {
+        t.ok(c.shutdown(1));
+        t.tpm.init();
+        t.ok(c.startup(su));
+      };
+      cycle(1);
+      assert.deepEqual([t.tpm.volatile.shEnable, t.tpm.volatile.ehEnable], [false, false], 'Startup(STATE)');
+      assert.equal(rcOf(t.run(c.createPrimary(RH.OWNER))), RC.HIERARCHY + RC.H1);
+      cycle(0);
+      assert.deepEqual([t.tpm.volatile.shEnable, t.tpm.volatile.ehEnable], [true, true], 'Startup(CLEAR)');
+      t.ok(c.createPrimary(RH.OWNER));
+    });
   });
 
   describe('HierarchyChangeAuth', () => {
