@@ -149,4 +149,16 @@ describe('tpm2-tools: hierarchies, EvictControl, EKs (mrtpm manufacture --ek)', 
     assert.notDeepEqual(await primaryPublic(tcti(), ['-C', 'o', '-G', 'ecc'], 'post-clear'), before);
     assert.deepEqual(await persistentHandles(), []);
   });
+
+  it('manufacture --force makes a new TPM: another endorsement seed, so another EK at 0x81010002', async () => {
+    const old = await readFile(file('ek-ecc.pub'));
+    await server!.stop();
+    await assert.rejects(run(process.execPath, [MRTPM_MAIN, 'manufacture', '--state', stateDir, '--ek', 'dsa']), /unknown EK/);
+    await run(process.execPath, [MRTPM_MAIN, 'manufacture', '--state', stateDir, '--ek', 'ecc256', '--force']);
+    server = await startMrtpm({ stateDir });
+    await tool('startup', ['-c']);
+    assert.deepEqual(await persistentHandles(), [0x81010002]);
+    await tool('readpublic', ['-c', '0x81010002', '-f', 'tss', '-o', file('ek-new.pub')]);
+    assert.notDeepEqual(await readFile(file('ek-new.pub')), old);
+  });
 });
