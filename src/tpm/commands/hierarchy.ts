@@ -102,7 +102,7 @@ function clearControl(core: TpmCore, auth: number, disable: boolean): void {
  * stored without trailing zeros; the response HMAC already uses the new value.
  */
 function hierarchyChangeAuth(core: TpmCore, h: number, newAuth: Uint8Array): void {
-  const auth = stripTrailingZeros(newAuth).slice();
+  const auth = stripTrailingZeros(newAuth).slice(); // a copy: parameters are views of the command buffer
   if (auth.length > CONTEXT_INTEGRITY_SIZE) throw TpmError.parameter(TPM_RC.SIZE, 1);
   switch (h) {
     case TPM_RH.PLATFORM: core.volatile.platformAuth = auth; return;
@@ -117,7 +117,8 @@ function hierarchyChangeAuth(core: TpmCore, h: number, newAuth: Uint8Array): voi
 function setPrimaryPolicy(core: TpmCore, h: number, digest: Uint8Array, hashAlg: number): void {
   // An empty policy goes with TPM_ALG_NULL, whose digest size is 0.
   if (digest.length !== (hashInfo(hashAlg)?.digestSize ?? 0)) throw TpmError.parameter(TPM_RC.SIZE, 1);
-  const policy = digest.length === 0 ? undefined : { hashAlg, digest };
+  // A copy: parameters are views of the command buffer.
+  const policy = digest.length === 0 ? undefined : { hashAlg, digest: digest.slice() };
   if (h === TPM_RH.PLATFORM) {
     if (policy) core.volatile.platformPolicy = policy;
     else delete core.volatile.platformPolicy;
