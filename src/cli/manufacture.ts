@@ -60,7 +60,7 @@ export function addManufactureCommand(program: Command): void {
     .addOption(new Option('--state <dir>', 'state directory').default('./.mrtpm'))
     .addOption(new Option('--pcr-banks <list>', 'PCR banks, comma-separated: sha1,sha256,sha384,sha512')
       .argParser(parseBanks).default(parseBanks('sha256,sha384'), 'sha256,sha384'))
-    .addOption(new Option('--ek <list>', `EKs to provision, comma-separated: ${EK_KINDS.join(',')}`).argParser(parseEks).default([]))
+    .addOption(new Option('--ek <list>', `EKs to provision, comma-separated: ${EK_KINDS.join(',')}`).argParser(parseEks).default([], 'none'))
     .addOption(new Option('--force', 'replace a TPM the directory already holds').default(false))
     .action((o: ManufactureOptions) => run(o));
 }
