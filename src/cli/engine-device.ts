@@ -6,7 +6,8 @@ import type { ClientId, PlatformSignal, TpmDevice } from '../server/device.js';
 import type { Logger } from '../server/logger.js';
 import { Tpm } from '../tpm/engine/tpm.js';
 import { describeCommand, describeResponse } from '../tpm/engine/describe.js';
-import { manufacture, fullAllocation, upgradePersistent } from '../tpm/state/initial-state.js';
+import { fullAllocation, upgradePersistent } from '../tpm/state/initial-state.js';
+import { manufactureTpm } from './manufacture.js';
 import { TpmStateStore } from '../store/tpm-state-store.js';
 import type { PcrObserver } from '../tpm/pcr/pcr-banks.js';
 
@@ -35,7 +36,7 @@ export class EngineDevice implements TpmDevice {
     let persistent = this.store.loadPersistent();
     if (persistent && upgradePersistent(persistent)) this.store.savePersistent(persistent);
     if (!persistent) {
-      persistent = manufacture(options.pcrBanks);
+      persistent = manufactureTpm(options.pcrBanks);
       this.store.savePersistent(persistent);
       options.logger.info('manufactured a new TPM', { stateDir: this.store.path });
     } else if (!sameBanks(persistent.pcrAllocation.map((b) => b.hash), options.pcrBanks)) {

@@ -6,6 +6,7 @@ import { addTpmOptions, parsePort } from './options.js';
 import { serve, stdio, type RunOptions, type ServeOptions } from './serve.js';
 import { addMrOptions } from './mr-options.js';
 import { addMrCommand } from './mr-command.js';
+import { addManufactureCommand } from './manufacture.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -26,6 +27,7 @@ addMrOptions(addTpmOptions(program.command('stdio')))
   .description('speak raw TPM commands on stdin/stdout, for TPM2TOOLS_TCTI="cmd:mrtpm stdio --state DIR"')
   .action((o: RunOptions) => stdio(o));
 
+addManufactureCommand(program);
 addMrCommand(program);
 
 await program.parseAsync();

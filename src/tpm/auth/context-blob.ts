@@ -25,7 +25,8 @@ export interface ContextHeader {
 }
 
 const INTEGRITY_ALG = TPM_ALG.SHA256;
-const INTEGRITY_SIZE = 32;
+/** Digest size of the context integrity HMAC; also the bound on a hierarchy authValue (HierarchyChangeAuth). */
+export const CONTEXT_INTEGRITY_SIZE = 32;
 const CIPHER = { algorithm: TPM_ALG.AES, keyBits: 128, mode: TPM_ALG.CFB } as const;
 const FORMAT_VERSION = 1;
 /** What the plaintext holds, after the version octet. */
@@ -51,7 +52,7 @@ interface Binding {
 export const OBJECT_SALT_BYTES = 16;
 
 function integrityKey(p: PersistentState, b: Binding): Uint8Array {
-  return kdfa(INTEGRITY_ALG, p.contextSecret, 'CONTEXT INTEGRITY', b.epoch, new Uint8Array(0), INTEGRITY_SIZE * 8);
+  return kdfa(INTEGRITY_ALG, p.contextSecret, 'CONTEXT INTEGRITY', b.epoch, new Uint8Array(0), CONTEXT_INTEGRITY_SIZE * 8);
 }
 
 /** Encryption key and IV: distinct for every (epoch, sequence, handle, salt), so no CFB key stream repeats. */
@@ -84,7 +85,7 @@ function openContext(p: PersistentState, h: ContextHeader, epoch: Uint8Array, sa
   const size = (blob[0]! << 8) | blob[1]!;
   if (size > MAX_DIGEST_SIZE) throw new TpmError(TPM_RC.SIZE, 'integrity TPM2B_DIGEST');
   if (blob.length < 2 + size) throw new TpmError(TPM_RC.INSUFFICIENT);
-  if (size !== INTEGRITY_SIZE || blob.length < 2 + size + saltBytes + 2) throw new InvalidContext(TPM_RC.SIZE);
+  if (size !== CONTEXT_INTEGRITY_SIZE || blob.length < 2 + size + saltBytes + 2) throw new InvalidContext(TPM_RC.SIZE);
   const mac = blob.subarray(2, 2 + size);
   const b = { epoch, salt: blob.subarray(2 + size, 2 + size + saltBytes) };
   const encrypted = blob.subarray(2 + size + saltBytes);

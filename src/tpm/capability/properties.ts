@@ -38,7 +38,9 @@ const NV_COUNTERS_MAX = 32;
 const DA_DEFAULTS = { maxTries: 3, recoveryTime: 1000, lockoutRecovery: 1000 };
 
 /** TPMA_PERMANENT (Part 2 table 38). */
-const TPMA_PERMANENT = { ownerAuthSet: 1 << 0, endorsementAuthSet: 1 << 1, lockoutAuthSet: 1 << 2, tpmGeneratedEPS: 1 << 10 };
+const TPMA_PERMANENT = {
+  ownerAuthSet: 1 << 0, endorsementAuthSet: 1 << 1, lockoutAuthSet: 1 << 2, disableClear: 1 << 8, tpmGeneratedEPS: 1 << 10,
+};
 /** TPMA_STARTUP_CLEAR (Part 2 table 39). */
 const TPMA_STARTUP_CLEAR = { phEnable: 1 << 0, shEnable: 1 << 1, ehEnable: 1 << 2, phEnableNV: 1 << 3, orderly: 2 ** 31 };
 /** TPMA_MEMORY: NV shared by indices and persistent objects; objects are copied to RAM when used. */
@@ -116,12 +118,13 @@ export const TPM_PROPERTIES: ReadonlyArray<readonly [number, PropertyValue]> = [
     bit(p.ownerAuth.length > 0, TPMA_PERMANENT.ownerAuthSet) |
     bit(p.endorsementAuth.length > 0, TPMA_PERMANENT.endorsementAuthSet) |
     bit(p.lockoutAuth.length > 0, TPMA_PERMANENT.lockoutAuthSet) |
+    bit(p.disableClear, TPMA_PERMANENT.disableClear) |
     TPMA_PERMANENT.tpmGeneratedEPS],
   [TPM_PT.STARTUP_CLEAR, ({ volatile: v }) =>
     (bit(v.phEnable, TPMA_STARTUP_CLEAR.phEnable) |
       bit(v.shEnable, TPMA_STARTUP_CLEAR.shEnable) |
       bit(v.ehEnable, TPMA_STARTUP_CLEAR.ehEnable) |
-      TPMA_STARTUP_CLEAR.phEnableNV |
+      bit(v.phEnableNV !== false, TPMA_STARTUP_CLEAR.phEnableNV) |
       bit(v.orderlyStartup === true, TPMA_STARTUP_CLEAR.orderly)) >>> 0],
   [TPM_PT.HR_NV_INDEX, fixed(0)],
   [TPM_PT.HR_LOADED, (core) => core.sessions.loadedHandles().length],

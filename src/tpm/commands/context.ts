@@ -1,12 +1,12 @@
 /**
  * Part 3 §28, context management: ContextSave, ContextLoad, FlushContext, for sessions and
- * objects. Sequence objects hold node hash states that cannot be exported, so saving one is refused.
+ * objects, and EvictControl. Sequence objects hold node hash states that cannot be exported, so saving one is refused.
  */
 import { TPM_CC } from '../spec/tpm-cc.js';
 import { TPM_HT, TPM_RH, handleType } from '../spec/constants.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import { struct } from '../marshal/codec.js';
-import { TPMS_CONTEXT, TPMI_DH_CONTEXT } from '../marshal/types.js';
+import { TPMS_CONTEXT, TPMI_DH_CONTEXT, TPMI_DH_PERSISTENT } from '../marshal/types.js';
 import { withResponseHandle } from '../marshal/session-types.js';
 import { command, type CommandContext } from '../engine/command-def.js';
 import { InvalidContext, OBJECT_SALT_BYTES, openObject, openSession, sealObject, sealSession, type ContextHeader } from '../auth/context-blob.js';
@@ -14,6 +14,7 @@ import { TPMA_OBJECT } from '../spec/constants.js';
 import type { TpmCore } from '../engine/tpm-core.js';
 import { fromStored, toStored } from '../objects/object-table.js';
 import { NO_RESPONSE } from './no-response.js';
+import { asHandle } from '../objects/object-loading.js';
 
 /** TPMS_CONTEXT.savedHandle of an object (Part 2 §14.6): 0x80000000, or 0x80000002 for an stClear object. */
 const SAVED_OBJECT = 0x80000000;
@@ -44,6 +45,39 @@ function loadObject(ctx: CommandContext, header: ContextHeader, blob: Uint8Array
   }
   if (stored.hierarchy !== header.hierarchy) throw TpmError.parameter(TPM_RC.INTEGRITY, 1);
   return core.objects.load(fromStored(stored), ctx.client).handle;
+}
+
+/** Persistent handle ranges (Part 2, TPM_HC): the owner's and the platform's halves of 0x81xxxxxx. */
+const PERSISTENT_RANGES = new Map<number, { min: number; max: number }>([
+  [TPM_RH.OWNER, { min: 0x81000000, max: 0x817fffff }],
+  [TPM_RH.PLATFORM, { min: 0x81800000, max: 0x81ffffff }],
+]);
+
+/** Attributes that keep an object from being made persistent (Part 3 §28.5). */
+const NOT_PERSISTABLE = TPMA_OBJECT.stClear;
+
+/**
+ * EvictControl (Part 3 §28.5): a transient object gets a persistent copy, or a persistent object is
+ * removed. Sequence objects and NULL-hierarchy objects are temporary, and cannot be made persistent.
+ */
+function evictControl(core: TpmCore, auth: number, objectHandle: number, persistentHandle: number): void {
+  if (core.sequences.has(objectHandle)) throw TpmError.handle(TPM_RC.ATTRIBUTES, 2);
+  const o = asHandle(2, () => core.object(objectHandle));
+  if (o.hierarchy === TPM_RH.NULL || o.publicArea.objectAttributes & NOT_PERSISTABLE) throw TpmError.handle(TPM_RC.ATTRIBUTES, 2);
+  if (o.persistentHandle !== undefined && o.persistentHandle !== persistentHandle) throw TpmError.handle(TPM_RC.HANDLE, 2);
+  // The owner can neither persist nor evict platform objects; the platform may evict any, persist only its own.
+  const isPlatformObject = o.hierarchy === TPM_RH.PLATFORM;
+  if (auth === TPM_RH.OWNER ? isPlatformObject : o.persistentHandle === undefined && !isPlatformObject) {
+    throw TpmError.handle(TPM_RC.HIERARCHY, 2);
+  }
+  if (o.persistentHandle !== undefined) {
+    core.objects.removePersistent(persistentHandle);
+  } else {
+    const range = PERSISTENT_RANGES.get(auth)!;
+    if (persistentHandle < range.min || persistentHandle > range.max) throw TpmError.parameter(TPM_RC.RANGE, 1);
+    core.objects.makePersistent(o, persistentHandle);
+  }
+  core.touchPersistent();
 }
 
 const isSessionHandle = (h: number): boolean => handleType(h) === TPM_HT.HMAC_SESSION || handleType(h) === TPM_HT.POLICY_SESSION;
@@ -84,6 +118,13 @@ export const CONTEXT_COMMANDS = [
       }
       return { handle: core.sessions.restore(state, ctx.client).handle, params: undefined };
     },
+  }),
+  command({
+    code: TPM_CC.EvictControl, name: 'EvictControl', nv: true,
+    handles: [{ name: 'auth', kind: 'PROVISION', auth: 'USER' }, { name: 'objectHandle', kind: 'OBJECT' }],
+    params: struct({ persistentHandle: TPMI_DH_PERSISTENT }),
+    response: NO_RESPONSE,
+    handler: (ctx, [auth, objectHandle], { persistentHandle }) => evictControl(ctx.core, auth!, objectHandle!, persistentHandle),
   }),
   command({
     code: TPM_CC.FlushContext, name: 'FlushContext', noSessions: true,

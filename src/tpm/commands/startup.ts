@@ -35,6 +35,7 @@ function startup(ctx: CommandContext, su: number): void {
     p.restartCount = (p.restartCount + 1) >>> 0;
     v.savedSessions = saved.savedSessions;
     v.contextCounter = saved.contextCounter;
+    if (su === TPM_SU.STATE) Object.assign(v, saved.enables);
   }
   applyHcrtm(v);
   v.sessions.clear();
@@ -58,6 +59,7 @@ function shutdown(ctx: CommandContext, su: number): void {
       pcrUpdateCounter: v.pcrUpdateCounter,
       contextCounter: v.contextCounter,
       savedSessions: new Map(v.savedSessions),
+      enables: { shEnable: v.shEnable, ehEnable: v.ehEnable, ...(v.phEnableNV !== undefined && { phEnableNV: v.phEnableNV }) },
     };
   } else {
     delete p.savedState;

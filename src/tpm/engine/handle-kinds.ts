@@ -10,6 +10,8 @@ export const HANDLE_KINDS: Record<HandleKind, (h: number) => boolean> = {
   HIERARCHY: (h) => HIERARCHIES.includes(h),
   HIERARCHY_AUTH: (h) => HIERARCHIES.includes(h) || h === TPM_RH.LOCKOUT,
   PLATFORM: (h) => h === TPM_RH.PLATFORM,
+  CLEAR: (h) => h === TPM_RH.LOCKOUT || h === TPM_RH.PLATFORM,
+  PROVISION: (h) => h === TPM_RH.OWNER || h === TPM_RH.PLATFORM,
   LOCKOUT: (h) => h === TPM_RH.LOCKOUT,
   ENTITY: (h) =>
     HIERARCHIES.includes(h) || h === TPM_RH.LOCKOUT || h < LIMITS.PCR_COUNT ||

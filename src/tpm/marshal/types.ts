@@ -31,6 +31,13 @@ const HIERARCHIES = new Set<number>([TPM_RH.OWNER, TPM_RH.PLATFORM, TPM_RH.ENDOR
 export const TPMI_RH_HIERARCHY_NULL = restricted<number>(
   UINT32, (v) => HIERARCHIES.has(v) || v === TPM_RH.NULL, TPM_RC.VALUE);
 
+/** TPMI_RH_ENABLES: a hierarchy or TPM_RH_PLATFORM_NV (HierarchyControl). */
+export const TPMI_RH_ENABLES = restricted<number>(
+  UINT32, (v) => HIERARCHIES.has(v) || v === TPM_RH.PLATFORM_NV, TPM_RC.VALUE);
+
+/** TPMI_DH_PERSISTENT: a persistent object handle. */
+export const TPMI_DH_PERSISTENT = restricted<number>(UINT32, (v) => handleType(v) === TPM_HT.PERSISTENT, TPM_RC.VALUE);
+
 /** TPMS_PCR_SELECTION: a bank and a bitmap of at least PCR_SELECT_MIN octets. */
 export interface PcrSelection {
   hash: number;

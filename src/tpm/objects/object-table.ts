@@ -106,9 +106,15 @@ export class ObjectTable {
     this.transient.clear();
   }
 
+  /** Flushes a hierarchy's transient objects and evicts its persistent ones (Clear, ChangePPS, ChangeEPS). */
+  dropHierarchy(hierarchy: number): void {
+    this.flushWhere((o) => o.hierarchy === hierarchy);
+    for (const [h, stored] of this.persistent.persistentObjects) if (stored.hierarchy === hierarchy) this.removePersistent(h);
+  }
+
   /** EvictControl of a transient object: a persistent copy at `handle` (Part 3 §28.5). */
   makePersistent(object: TpmObject, handle: number): void {
-    if (this.persistent.persistentObjects.has(handle)) throw TpmError.parameter(TPM_RC.NV_DEFINED, 1);
+    if (this.persistent.persistentObjects.has(handle)) throw new TpmError(TPM_RC.NV_DEFINED);
     if (this.persistent.persistentObjects.size >= PERSISTENT_OBJECTS_MAX) throw new TpmError(TPM_RC.NV_SPACE);
     this.persistent.persistentObjects.set(handle, toStored(object));
   }

@@ -56,6 +56,18 @@ export const freshStorageHierarchy = (): Pick<PersistentState, 'sps' | 'shProof'
   ehProof: randomBytes(64),
 });
 
+/** A new endorsement primary seed and proof: TPM2_ChangeEPS (Part 3 §24.5). */
+export const freshEndorsementHierarchy = (): Pick<PersistentState, 'eps' | 'ehProof'> => ({
+  eps: randomBytes(SEED_BYTES),
+  ehProof: randomBytes(64),
+});
+
+/** A new platform primary seed and proof: TPM2_ChangePPS (Part 3 §24.4). */
+export const freshPlatformHierarchy = (): Pick<PersistentState, 'pps' | 'phProof'> => ({
+  pps: randomBytes(SEED_BYTES),
+  phProof: randomBytes(64),
+});
+
 /**
  * A persistent state written before keys existed gets seeds and empty object stores on load, as
  * if it had been manufactured with them. Returns whether it did (the caller saves it then).

@@ -80,6 +80,8 @@ export interface SavedVolatile {
   pcrUpdateCounter: number;
   contextCounter: bigint;
   savedSessions: Map<number, SavedSessionSlot>;
+  /** TPMA_STARTUP_CLEAR flags a Resume keeps (a TPM Reset or Restart sets them); absent in older images. */
+  enables?: Pick<VolatileState, 'shEnable' | 'ehEnable' | 'phEnableNV'>;
 }
 
 export interface SavedSessionSlot {
@@ -120,6 +122,8 @@ export interface VolatileState {
   phEnable: boolean;
   shEnable: boolean;
   ehEnable: boolean;
+  /** TPMA_STARTUP_CLEAR.phEnableNV; absent (older saved state) means SET. */
+  phEnableNV?: boolean;
   pcrs: Map<number, Uint8Array[]>;
   pcrUpdateCounter: number;
   sessions: Map<number, SessionState>;
