@@ -144,17 +144,13 @@ function hmacKey(core: TpmCore, cs: CommandSession): Uint8Array {
 }
 
 /**
- * nonceTPM of the decrypt and of the encrypt session when these are other sessions than the
- * first: they enter the first session's command HMAC if it authorizes something (Part 1 §19.6.5),
- * so that the authorization covers the choice of encryption sessions.
+ * nonceTPM of the session carrying `attribute` if that is another session than the first and than
+ * `except`: the nonceDecrypt / nonceEncrypt of the first session's command HMAC when it
+ * authorizes something (Part 1 §19.6.5), so that the authorization covers the encryption sessions.
  */
-function extraNonces(sessions: readonly CommandSession[]): { nonceDecrypt: Uint8Array; nonceEncrypt: Uint8Array } {
-  const d = sessionWith(sessions, TPMA_SESSION.decrypt);
-  const e = sessionWith(sessions, TPMA_SESSION.encrypt);
-  return {
-    nonceDecrypt: d > 0 ? sessions[d]!.session!.nonceTPM : EMPTY,
-    nonceEncrypt: e > 0 && e !== d ? sessions[e]!.session!.nonceTPM : EMPTY,
-  };
+function otherSessionNonce(sessions: readonly CommandSession[], attribute: number, except = -1): Uint8Array {
+  const i = sessionWith(sessions, attribute);
+  return i > 0 && i !== except ? sessions[i]!.session!.nonceTPM : EMPTY;
 }
 
 export interface AuthCheck {
@@ -240,8 +236,10 @@ export function checkAuthorizations(
     cpHashes ??= new Map();
     let cp = cpHashes.get(s.authHash);
     if (!cp) cpHashes.set(s.authHash, (cp = cpHash(s.authHash, cmd.commandCode, cmd.handles.map((x) => core.name(x)), cmd.parameters)));
-    const extra = i === 0 && entity !== undefined ? extraNonces(sessions) : undefined;
-    const expected = sessionHmac(s.authHash, key, cp, cs.nonceCaller, s.nonceTPM, extra?.nonceDecrypt ?? EMPTY, extra?.nonceEncrypt ?? EMPTY, cs.attributes);
+    const first = i === 0 && entity !== undefined;
+    const nonceDecrypt = first ? otherSessionNonce(sessions, TPMA_SESSION.decrypt) : EMPTY;
+    const nonceEncrypt = first ? otherSessionNonce(sessions, TPMA_SESSION.encrypt, sessionWith(sessions, TPMA_SESSION.decrypt)) : EMPTY;
+    const expected = sessionHmac(s.authHash, key, cp, cs.nonceCaller, s.nonceTPM, nonceDecrypt, nonceEncrypt, cs.attributes);
     if (!timingSafeEqual(cs.hmac, expected)) throw err(entity === undefined ? TPM_RC.BAD_AUTH : authFailure(core, entity, cs.includeAuth));
   }
 }
