@@ -12,9 +12,9 @@ import type { TpmCore } from '../engine/tpm-core.js';
 import type { AuthRole } from '../engine/command-def.js';
 import type { SessionState } from '../state/tpm-state.js';
 import { cpHash, rpHash, sessionHmac } from './session-crypto.js';
-import { concatBytes } from '../crypto/bytes.js';
 import { timingSafeEqual } from './compare.js';
-import { boundEntityValue, stripTrailingZeros } from './session-table.js';
+import { boundEntityValue, entityAuthValue, sessionKeyWith, stripTrailingZeros } from './session-table.js';
+import { encryptResponseParameter } from './parameter-encryption.js';
 
 export const MAX_SESSIONS = 3;
 
@@ -22,8 +22,8 @@ const EMPTY = new Uint8Array(0);
 /** Attributes a password session may not carry (Part 1 §19.8.2). */
 const NOT_FOR_PASSWORD = TPMA_SESSION.audit | TPMA_SESSION.decrypt | TPMA_SESSION.encrypt |
   TPMA_SESSION.auditExclusive | TPMA_SESSION.auditReset;
-/** Session uses other than authorization; this TPM does not offer them yet. */
-const NOT_YET_OFFERED = TPMA_SESSION.audit | TPMA_SESSION.decrypt | TPMA_SESSION.encrypt;
+/** What a session that authorizes nothing may be there for (audit is refused until audit sessions exist). */
+const NON_AUTH_USES = TPMA_SESSION.decrypt | TPMA_SESSION.encrypt;
 
 /** One entry of the command's authorization area. */
 export interface CommandSession {
@@ -39,8 +39,31 @@ export interface CommandSession {
   includeAuth?: boolean;
 }
 
+/** Which parameter the command lets a session decrypt / encrypt (TPM2B first parameters only). */
+export interface ParameterEncryptionAllowed {
+  readonly decryptable: boolean;
+  readonly encryptable: boolean;
+}
+
+/** Index of the session carrying a TPMA_SESSION attribute, -1 if none (at most one may, checked at parsing). */
+export function sessionWith(sessions: readonly CommandSession[], attribute: number): number {
+  for (let i = 0; i < sessions.length; i++) if (sessions[i]!.attributes & attribute) return i;
+  return -1;
+}
+
+/**
+ * A decrypt or encrypt attribute: the command's first parameter (or the response's) must be a
+ * TPM2B, only one session may carry it, and the session needs a cipher (the reference's
+ * RetrieveSessionData, in its order).
+ */
+function checkEncryptionUse(attributes: number, bit: number, allowed: boolean, s: SessionState, earlier: readonly CommandSession[]): void {
+  if (!(attributes & bit)) return;
+  if (!allowed || sessionWith(earlier, bit) >= 0) throw new TpmError(TPM_RC.ATTRIBUTES);
+  if (s.symmetric.algorithm === TPM_ALG.NULL) throw new TpmError(TPM_RC.SYMMETRIC);
+}
+
 /** One TPMS_AUTH_COMMAND; errors are unnumbered, parseAuthArea numbers them. */
-function readSession(area: Reader, core: TpmCore, earlier: readonly CommandSession[]): CommandSession {
+function readSession(area: Reader, core: TpmCore, earlier: readonly CommandSession[], use: ParameterEncryptionAllowed): CommandSession {
   const handle = area.u32();
   const t = handleType(handle);
   if (handle !== TPM_RS_PW && t !== TPM_HT.HMAC_SESSION && t !== TPM_HT.POLICY_SESSION) throw new TpmError(TPM_RC.VALUE);
@@ -61,16 +84,14 @@ function readSession(area: Reader, core: TpmCore, earlier: readonly CommandSessi
     throw new TpmError(TPM_RC.REFERENCE_S0);
   }
   if (earlier.some((o) => o.handle === handle)) throw new TpmError(TPM_RC.HANDLE);
-  // Parameter encryption needs a cipher; the reference checks this while parsing.
-  if (attributes & (TPMA_SESSION.decrypt | TPMA_SESSION.encrypt) && s.symmetric.algorithm === TPM_ALG.NULL) {
-    throw new TpmError(TPM_RC.SYMMETRIC);
-  }
+  checkEncryptionUse(attributes, TPMA_SESSION.decrypt, use.decryptable, s, earlier);
+  checkEncryptionUse(attributes, TPMA_SESSION.encrypt, use.encryptable, s, earlier);
   entry.session = s;
   return entry;
 }
 
 /** Reads the authorization area (Part 1 §18.6); errors carry the session number. */
-export function parseAuthArea(r: Reader, core: TpmCore): CommandSession[] {
+export function parseAuthArea(r: Reader, core: TpmCore, use: ParameterEncryptionAllowed): CommandSession[] {
   const size = r.u32();
   if (size > r.remaining || size < 9) throw new TpmError(TPM_RC.AUTHSIZE);
   const area = r.sub(size);
@@ -80,7 +101,7 @@ export function parseAuthArea(r: Reader, core: TpmCore): CommandSession[] {
     // One session more than allowed is a size error numbered with that session.
     if (n > MAX_SESSIONS) throw TpmError.session(TPM_RC.SIZE, n);
     try {
-      sessions.push(readSession(area, core, sessions));
+      sessions.push(readSession(area, core, sessions, use));
     } catch (e) {
       throw renumbered(e, (rc) => rcSession(rc, n));
     }
@@ -88,7 +109,6 @@ export function parseAuthArea(r: Reader, core: TpmCore): CommandSession[] {
   return sessions;
 }
 
-const authValueOf = (core: TpmCore, entity: number): Uint8Array => stripTrailingZeros(core.authValue(entity) ?? EMPTY);
 
 /**
  * Whether an entity is exempt from dictionary-attack protection (the reference's IsDAExempted):
@@ -120,9 +140,17 @@ function includesAuth(core: TpmCore, s: SessionState, entity: number): boolean {
 }
 
 function hmacKey(core: TpmCore, cs: CommandSession): Uint8Array {
-  const s = cs.session!;
-  const auth = cs.includeAuth && cs.entity !== undefined ? authValueOf(core, cs.entity) : EMPTY;
-  return auth.length === 0 ? s.sessionKey : concatBytes(s.sessionKey, auth);
+  return sessionKeyWith(cs.session!.sessionKey, cs.includeAuth && cs.entity !== undefined ? entityAuthValue(core, cs.entity) : EMPTY);
+}
+
+/**
+ * nonceTPM of the session carrying `attribute` if that is another session than the first and than
+ * `except`: the nonceDecrypt / nonceEncrypt of the first session's command HMAC when it
+ * authorizes something (Part 1 §19.6.5), so that the authorization covers the encryption sessions.
+ */
+function otherSessionNonce(sessions: readonly CommandSession[], attribute: number, except = -1): Uint8Array {
+  const i = sessionWith(sessions, attribute);
+  return i > 0 && i !== except ? sessions[i]!.session!.nonceTPM : EMPTY;
 }
 
 export interface AuthCheck {
@@ -183,41 +211,51 @@ export function checkAuthorizations(
     if (!s) {
       // Password: only for authorization; compared to the entity's authValue, trailing zeros ignored.
       if (entity === undefined) throw err(TPM_RC.HANDLE);
-      if (!timingSafeEqual(stripTrailingZeros(cs.hmac), authValueOf(core, entity))) throw err(authFailure(core, entity, true));
+      if (!timingSafeEqual(stripTrailingZeros(cs.hmac), entityAuthValue(core, entity))) throw err(authFailure(core, entity, true));
       continue;
     }
     // A trial session only computes digests; it can authorize nothing.
     if (s.kind === 'trial') throw err(TPM_RC.ATTRIBUTES);
-    // A session that authorizes nothing would serve audit or parameter encryption, not offered yet.
-    if (entity === undefined || cs.attributes & NOT_YET_OFFERED) throw err(TPM_RC.ATTRIBUTES);
-    if (s.kind === 'policy') {
+    // Audit sessions (Part 1 §19.6.6) come with command audit; until then the attribute is refused.
+    if (cs.attributes & TPMA_SESSION.audit) throw err(TPM_RC.ATTRIBUTES);
+    if (entity === undefined) {
+      // Only for parameter encryption: its HMAC is still checked, keyed without any authValue.
+      if (!(cs.attributes & NON_AUTH_USES)) throw err(TPM_RC.ATTRIBUTES);
+    } else if (s.kind === 'policy') {
       checkPolicy(core, s, entity, cmd, err);
       if (policyNeedsCommandCode(core, entity, role) && s.commandCode !== cmd.commandCode) throw err(TPM_RC.POLICY_FAIL);
       if (s.isPasswordNeeded) {
-        if (!timingSafeEqual(stripTrailingZeros(cs.hmac), authValueOf(core, entity))) throw err(authFailure(core, entity, true));
+        if (!timingSafeEqual(stripTrailingZeros(cs.hmac), entityAuthValue(core, entity))) throw err(authFailure(core, entity, true));
         continue;
       }
     }
-    cs.includeAuth = includesAuth(core, s, entity);
+    cs.includeAuth = entity !== undefined && includesAuth(core, s, entity);
     const key = hmacKey(core, cs);
     // With an empty key (unbound, unsalted, empty authValue) an empty HMAC is accepted.
     if (key.length === 0 && cs.hmac.length === 0) continue;
     cpHashes ??= new Map();
     let cp = cpHashes.get(s.authHash);
     if (!cp) cpHashes.set(s.authHash, (cp = cpHash(s.authHash, cmd.commandCode, cmd.handles.map((x) => core.name(x)), cmd.parameters)));
-    const expected = sessionHmac(s.authHash, key, cp, cs.nonceCaller, s.nonceTPM, EMPTY, EMPTY, cs.attributes);
-    if (!timingSafeEqual(cs.hmac, expected)) throw err(authFailure(core, entity, cs.includeAuth));
+    const first = i === 0 && entity !== undefined;
+    const nonceDecrypt = first ? otherSessionNonce(sessions, TPMA_SESSION.decrypt) : EMPTY;
+    const nonceEncrypt = first ? otherSessionNonce(sessions, TPMA_SESSION.encrypt, sessionWith(sessions, TPMA_SESSION.decrypt)) : EMPTY;
+    const expected = sessionHmac(s.authHash, key, cp, cs.nonceCaller, s.nonceTPM, nonceDecrypt, nonceEncrypt, cs.attributes);
+    if (!timingSafeEqual(cs.hmac, expected)) throw err(entity === undefined ? TPM_RC.BAD_AUTH : authFailure(core, entity, cs.includeAuth));
   }
 }
 
 /**
- * Writes the response authorization area (Part 1 §18.8): a fresh nonceTPM and the response HMAC
- * per session; then a policy session that continues starts a new policy, and a session without
- * continueSession is flushed.
+ * Writes the response authorization area (Part 1 §18.8): every session gets a fresh nonceTPM, then
+ * the encrypt session (if any) encrypts the first response parameter in place, then each session's
+ * response HMAC covers those encrypted parameters; a policy session that continues starts a new
+ * policy, and a session without continueSession is flushed.
  */
 export function writeResponseAuth(
   core: TpmCore, w: Writer, sessions: readonly CommandSession[], commandCode: number, responseParameters: Uint8Array,
 ): void {
+  for (const cs of sessions) if (cs.session) core.sessions.rollNonce(cs.session);
+  const e = sessionWith(sessions, TPMA_SESSION.encrypt);
+  if (e >= 0) encryptResponseParameter(core, sessions[e]!, responseParameters);
   let rpHashes: Map<number, Uint8Array> | undefined;
   for (const cs of sessions) {
     const s = cs.session;
@@ -225,7 +263,6 @@ export function writeResponseAuth(
       w.u16(0).u8(cs.attributes | TPMA_SESSION.continueSession).u16(0);
       continue;
     }
-    core.sessions.rollNonce(s);
     rpHashes ??= new Map();
     let rp = rpHashes.get(s.authHash);
     if (!rp) rpHashes.set(s.authHash, (rp = rpHash(s.authHash, TPM_RC.SUCCESS, commandCode, responseParameters)));

@@ -32,6 +32,7 @@ export interface StartSessionArgs {
 const SLOT_MASK = 0x00ffffff;
 const MAX_SEQUENCE = 0xffffffffffffffffn;
 const slotOf = (handle: number): number => handle & SLOT_MASK;
+const EMPTY = new Uint8Array(0);
 
 /**
  * Session fields set by policy assertions. PolicyRestart, and every use of a policy session that
@@ -47,10 +48,20 @@ export function stripTrailingZeros(b: Uint8Array): Uint8Array {
   return n === b.length ? b : b.subarray(0, n);
 }
 
+/** An entity's authValue as it enters HMAC keys and KDFs (empty for a handle that has none). */
+export function entityAuthValue(core: TpmCore, entity: number): Uint8Array {
+  return stripTrailingZeros(core.authValue(entity) ?? EMPTY);
+}
+
+/** sessionKey || authValue, the key of session HMACs and parameter encryption (no copy when authValue is empty). */
+export function sessionKeyWith(sessionKey: Uint8Array, authValue: Uint8Array): Uint8Array {
+  return authValue.length === 0 ? sessionKey : concatBytes(sessionKey, authValue);
+}
+
 /** The binding value of an entity: its Name and current authValue folded into one digest. */
 export function boundEntityValue(core: TpmCore, alg: number, entity: number): Uint8Array {
   const name = core.name(entity);
-  const auth = stripTrailingZeros(core.authValue(entity) ?? new Uint8Array(0));
+  const auth = entityAuthValue(core, entity);
   return hash(alg, Uint8Array.of(name.length >> 8, name.length & 0xff), name, auth);
 }
 
@@ -122,7 +133,7 @@ export class SessionTable {
     const digestSize = hashInfo(args.authHash)!.digestSize;
     const nonceTPM = this.core.random(args.nonceCaller.length);
     // The key exists whenever there is a bind entity or a salt, even if both are empty values.
-    const bindAuth = args.bind === undefined ? new Uint8Array(0) : stripTrailingZeros(this.core.authValue(args.bind) ?? new Uint8Array(0));
+    const bindAuth = args.bind === undefined ? EMPTY : entityAuthValue(this.core, args.bind);
     const sessionKey = args.bind !== undefined || args.salt.length > 0
       ? kdfa(args.authHash, concatBytes(bindAuth, args.salt), 'ATH', nonceTPM, args.nonceCaller, digestSize * 8)
       : new Uint8Array(0);

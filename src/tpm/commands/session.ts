@@ -1,6 +1,6 @@
 /** Part 3 §11: StartAuthSession and PolicyRestart. */
 import { TPM_CC } from '../spec/tpm-cc.js';
-import { TPM_ALG, TPM_RH, TPM_SE } from '../spec/constants.js';
+import { TPM_ALG, TPM_RH, TPM_SE, TPMA_OBJECT } from '../spec/constants.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import { hashInfo } from '../spec/hash-algs.js';
 import { struct } from '../marshal/codec.js';
@@ -10,6 +10,8 @@ import { withResponseHandle } from '../marshal/session-types.js';
 import { command } from '../engine/command-def.js';
 import type { SessionKind } from '../state/tpm-state.js';
 import { NO_RESPONSE } from './no-response.js';
+import type { TpmCore } from '../engine/tpm-core.js';
+import { recoverSecret } from '../objects/secret-exchange.js';
 
 const SESSION_KINDS: Record<number, SessionKind> = {
   [TPM_SE.HMAC]: 'hmac',
@@ -19,6 +21,30 @@ const SESSION_KINDS: Record<number, SessionKind> = {
 
 /** Smallest nonceCaller StartAuthSession accepts (Part 3 §11.1). */
 const MIN_NONCE = 16;
+
+const ASYMMETRIC: ReadonlySet<number> = new Set([TPM_ALG.RSA, TPM_ALG.ECC]);
+
+function unsalted(encryptedSalt: Uint8Array): Uint8Array {
+  if (encryptedSalt.length !== 0) throw TpmError.parameter(TPM_RC.VALUE, 2);
+  return encryptedSalt;
+}
+
+/**
+ * The salt of a salted session (Part 1 §19.6.10), in the checks' order of Part 3 §11.1 as the
+ * reference has it: tpmKey asymmetric (a sequence object is not), a secret given, tpmKey a decrypt
+ * key; any failure to recover the secret is TPM_RC_VALUE for encryptedSalt.
+ */
+function recoverSalt(core: TpmCore, tpmKey: number, encryptedSalt: Uint8Array): Uint8Array {
+  const key = core.objects.get(tpmKey);
+  if (!key || !ASYMMETRIC.has(key.publicArea.type)) throw TpmError.handle(TPM_RC.KEY, 1);
+  if (encryptedSalt.length === 0) throw TpmError.parameter(TPM_RC.VALUE, 2);
+  if (!(key.publicArea.objectAttributes & TPMA_OBJECT.decrypt)) throw TpmError.handle(TPM_RC.ATTRIBUTES, 1);
+  try {
+    return recoverSecret(key, 'SECRET', encryptedSalt);
+  } catch {
+    throw TpmError.parameter(TPM_RC.VALUE, 2);
+  }
+}
 
 export const SESSION_COMMANDS = [
   command({
@@ -40,9 +66,7 @@ export const SESSION_COMMANDS = [
       if (p.nonceCaller.length < MIN_NONCE || p.nonceCaller.length > hashInfo(p.authHash)!.digestSize) {
         throw TpmError.parameter(TPM_RC.SIZE, 1);
       }
-      // Salting needs an asymmetric decrypt key; a loaded transient here can only be a sequence object.
-      if (tpmKey !== TPM_RH.NULL) throw TpmError.handle(TPM_RC.KEY, 1);
-      if (p.encryptedSalt.length !== 0) throw TpmError.parameter(TPM_RC.VALUE, 2);
+      const salt = tpmKey === TPM_RH.NULL ? unsalted(p.encryptedSalt) : recoverSalt(ctx.core, tpmKey, p.encryptedSalt);
       // Parameter encryption with a block cipher is CFB only (Part 1 §21.3).
       const sym = p.symmetric;
       if (sym.algorithm !== TPM_ALG.NULL && sym.algorithm !== TPM_ALG.XOR && sym.mode !== TPM_ALG.CFB) {
@@ -54,7 +78,7 @@ export const SESSION_COMMANDS = [
         nonceCaller: p.nonceCaller,
         symmetric: sym,
         bind: bind === TPM_RH.NULL ? undefined : bind,
-        salt: new Uint8Array(0),
+        salt,
         client: ctx.client,
       });
       return { handle: s.handle, params: { nonceTPM: s.nonceTPM } };

@@ -3,7 +3,7 @@
  * parameter and response codecs, attributes) plus one handler. The dispatcher, the COMMANDS
  * capability and the trace all read these declarations.
  */
-import type { Codec, Fields, StructCodec, StructOf } from '../marshal/codec.js';
+import { type Codec, type Fields, type StructCodec, type StructOf, leadsWithTpm2b } from '../marshal/codec.js';
 import type { TpmCore } from './tpm-core.js';
 
 /** TPMI_* handle types the handle area can carry (Part 2 §9), checked at unmarshal (TPM_RC_VALUE). */
@@ -67,10 +67,17 @@ export interface AnyCommand {
   extensive?: boolean;
   flushed?: boolean;
   noSessions?: boolean;
+  /**
+   * Whether the first command / response parameter is a TPM2B, so that a session may decrypt /
+   * encrypt it (the reference's DecryptSize / EncryptSize); derived from the codecs.
+   */
+  readonly decryptable: boolean;
+  readonly encryptable: boolean;
   handler(ctx: CommandContext, handles: number[], params: Record<string, unknown>): unknown;
 }
 
 /** Declares a command; parameter and result types are inferred from the codecs. */
 export function command<F extends Fields, R>(def: CommandDef<F, R>): AnyCommand {
-  return def as unknown as AnyCommand;
+  const erased = def as unknown as Omit<AnyCommand, 'decryptable' | 'encryptable'>;
+  return { ...erased, decryptable: leadsWithTpm2b(def.params), encryptable: leadsWithTpm2b(def.response) };
 }

@@ -4,7 +4,7 @@
  */
 import { TPM_CC, ccName } from '../spec/tpm-cc.js';
 import { TPM_RC, TpmError, renumbered, rcHandle, rcParameter } from '../spec/tpm-rc.js';
-import { TPM_ST, TPM_RH } from '../spec/constants.js';
+import { TPM_ST, TPM_RH, TPMA_SESSION } from '../spec/constants.js';
 import { LIMITS } from '../spec/limits.js';
 import { Reader } from '../marshal/reader.js';
 import { Writer } from '../marshal/writer.js';
@@ -13,7 +13,8 @@ import { TpmCore, type CoreHost } from './tpm-core.js';
 import type { AnyCommand, AuthRole, CommandContext } from './command-def.js';
 import { HANDLE_KINDS } from './handle-kinds.js';
 import { COMMANDS } from '../commands/command-table.js';
-import { parseAuthArea, checkAuthorizations, writeResponseAuth, type CommandSession } from '../auth/authorization.js';
+import { parseAuthArea, checkAuthorizations, writeResponseAuth, sessionWith, type CommandSession } from '../auth/authorization.js';
+import { decryptCommandParameter } from '../auth/parameter-encryption.js';
 import { powerOnVolatile } from '../state/initial-state.js';
 import { CrtmSequence } from '../pcr/crtm-sequence.js';
 
@@ -146,27 +147,31 @@ export class Tpm {
     }
     let sessions: readonly CommandSession[] = NO_SESSIONS;
     if (tag === TPM_ST.SESSIONS && def.noSessions) throw new TpmError(TPM_RC.AUTH_CONTEXT);
-    if (tag === TPM_ST.SESSIONS) sessions = parseAuthArea(r, core);
+    if (tag === TPM_ST.SESSIONS) sessions = parseAuthArea(r, core, def);
     if (sessions.length < authHandles.length) throw new TpmError(TPM_RC.AUTH_MISSING);
-    const parameterBytes = r.buf.subarray(r.position);
+    let pr = r;
     if (sessions.length > 0) {
+      // cpHash covers the parameters as sent; a decrypt session's parameter is decrypted only after every check.
+      const parameterBytes = r.buf.subarray(r.position);
       checkAuthorizations(core, sessions, authHandles, authRoles, {
         commandCode: def.code,
         handles,
         parameters: parameterBytes,
         pcrUpdateCounter: core.volatile.pcrUpdateCounter,
       });
+      const d = sessionWith(sessions, TPMA_SESSION.decrypt);
+      if (d >= 0) pr = new Reader(decryptCommandParameter(core, sessions[d]!, d + 1, parameterBytes));
     }
     const params: Record<string, unknown> = {};
     const entries = def.params.entries;
     for (let i = 0; i < entries.length; i++) {
       try {
-        params[entries[i]![0]] = entries[i]![1].read(r);
+        params[entries[i]![0]] = entries[i]![1].read(pr);
       } catch (e) {
         throw renumbered(e, (rc) => rcParameter(rc, i + 1));
       }
     }
-    if (r.remaining !== 0) throw new TpmError(TPM_RC.SIZE);
+    if (pr.remaining !== 0) throw new TpmError(TPM_RC.SIZE);
 
     const ctx: CommandContext = { core, locality, client, commandCode: def.code };
     const result = def.handler(ctx, handles, params);

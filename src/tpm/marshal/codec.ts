@@ -6,6 +6,8 @@ import { Writer } from './writer.js';
 export interface Codec<T> {
   read(r: Reader): T;
   write(w: Writer, v: T): void;
+  /** A TPM2B_* (u16 size, then that many octets): the kind of parameter that parameter encryption covers. */
+  readonly isTpm2b?: true;
 }
 export type Infer<C> = C extends Codec<infer T> ? T : never;
 
@@ -29,6 +31,7 @@ export function restricted<T extends number>(base: Codec<number>, allowed: (v: n
 /** TPM2B_*: u16 size then bytes; a size over `max` is TPM_RC_SIZE. */
 export function sized(max: number): Codec<Uint8Array> {
   return {
+    isTpm2b: true,
     read(r) {
       const n = r.u16();
       if (n > max) throw new TpmError(TPM2B_SIZE_RC);
@@ -44,10 +47,21 @@ const TPM2B_SIZE_RC = TPM_RC.SIZE;
 export type Fields = Record<string, Codec<unknown>>;
 export type StructOf<F extends Fields> = { [K in keyof F]: Infer<F[K]> };
 
-export interface StructCodec<F extends Fields> extends Codec<StructOf<F>> {
-  readonly fields: F;
-  /** The fields in declaration order (what the dispatcher numbers parameters by). */
+/** A codec of a parameter area: its parameters in declaration order (what the dispatcher numbers parameters by). */
+export interface ParameterList {
   readonly entries: readonly (readonly [string, Codec<unknown>])[];
+}
+
+export interface StructCodec<F extends Fields> extends Codec<StructOf<F>>, ParameterList {
+  readonly fields: F;
+}
+
+/**
+ * Whether the first parameter of a parameter area is a TPM2B, which is what session-based
+ * parameter encryption may cover (Part 1 §21.1). A codec that is no parameter list has none.
+ */
+export function leadsWithTpm2b(parameters: Codec<unknown> | ParameterList): boolean {
+  return 'entries' in parameters && parameters.entries[0]?.[1].isTpm2b === true;
 }
 
 /** A structure: fields in declaration order. */

@@ -18,6 +18,7 @@ import { TPMI_ALG_PUBLIC, publicParmsCodec, type PublicType, type PublicParms } 
  */
 export function sizedStruct<T>(inner: Codec<T>): Codec<T> {
   return {
+    isTpm2b: true,
     read(r) {
       const n = r.u16();
       if (n === 0) throw new TpmError(TPM_RC.SIZE);

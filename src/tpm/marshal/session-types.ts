@@ -1,6 +1,6 @@
 /** Codecs for the session and context commands (Part 3 §11, §23, §28) beyond the shared Part 2 types. */
 import { TPM_RH } from '../spec/constants.js';
-import type { Codec } from './codec.js';
+import type { Codec, ParameterList } from './codec.js';
 
 /**
  * The result of a command with a response handle (TPMA_CC.rHandle): the dispatcher writes `handle`
@@ -12,8 +12,10 @@ export interface WithHandle<P> {
   params: P;
 }
 
-export function withResponseHandle<P>(params: Codec<P>): Codec<WithHandle<P>> {
+export function withResponseHandle<P>(params: Codec<P> & Partial<ParameterList>): Codec<WithHandle<P>> & ParameterList {
   return {
+    // The parameter area is `params`'s: parameter encryption looks at its first parameter.
+    entries: params.entries ?? [],
     read: (r) => ({ handle: TPM_RH.UNASSIGNED, params: params.read(r) }),
     write: (w, v) => params.write(w, v.params),
   };

@@ -3,7 +3,7 @@
  * and the session HMAC / KDFa arithmetic, written against node:crypto directly so that the tests do
  * not share the engine's code (TPM 2.0 Part 1 §19.6, Part 3 §11, §23, §28).
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac } from 'node:crypto';
 import { Tpm } from '../../../src/tpm/engine/tpm.js';
 import { manufacture } from '../../../src/tpm/state/initial-state.js';
 import { command, pwAuth, tpm2b, u8, u16, u32, u64 } from './tpm-wire.js';
@@ -21,6 +21,12 @@ export const CC = {
   PCR_Extend: 0x182,
   PCR_Event: 0x13c,
   PCR_Read: 0x17e,
+  Hash: 0x17d,
+  GetRandom: 0x17b,
+  ReadPublic: 0x173,
+  CreatePrimary: 0x131,
+  Create: 0x153,
+  HashSequenceStart: 0x186,
 } as const;
 
 export const ALG = { SHA1: 0x04, AES: 0x06, XOR: 0x0a, SHA256: 0x0b, SHA384: 0x0c, NULL: 0x10, CFB: 0x43, CBC: 0x42 } as const;
@@ -138,21 +144,15 @@ export function startAuthSessionCommand(a: StartArgs = {}): Buffer {
   ]);
 }
 
-/** The caller's view of a session: what it needs to compute and check HMACs. */
+/** The caller's view of a session: what it needs to compute and check HMACs and to encrypt parameters. */
 export class ClientSession {
-  constructor(
-    readonly handle: number,
-    readonly authHash: number,
-    public nonceTPM: Buffer,
-    readonly sessionKey: Buffer,
-    public nonceCaller: Buffer,
-  ) {}
 
   /**
-   * Starts a session; bindAuth is the bind entity's authValue when bound. sessionKey per Part 1
-   * §19.6.8: KDFa(authHash, bindAuth || salt, "ATH", nonceTPM, nonceCaller), empty when unbound and unsalted.
+   * Starts a session; bindAuth is the bind entity's authValue when bound, salt the plain salt that
+   * a.salt carries encrypted. sessionKey per Part 1 §19.6.8: KDFa(authHash, bindAuth || salt,
+   * "ATH", nonceTPM, nonceCaller), empty when unbound and unsalted.
    */
-  static start(run: (cmd: Buffer) => Response, a: StartArgs = {}, bindAuth: Buffer = Buffer.alloc(0)): ClientSession {
+  static start(run: (cmd: Buffer) => Response, a: StartArgs = {}, bindAuth: Buffer = Buffer.alloc(0), salt?: Buffer): ClientSession {
     const nonceCaller = a.nonceCaller ?? Buffer.alloc(32, 0xa5);
     const r = run(startAuthSessionCommand({ ...a, nonceCaller }));
     if (r.rc !== 0) throw new Error(`StartAuthSession: ${hex(r.rc)}`);
@@ -160,19 +160,74 @@ export class ClientSession {
     const n = r.body.readUInt16BE(4);
     const nonceTPM = Buffer.from(r.body.subarray(6, 6 + n));
     const alg = a.authHash ?? ALG.SHA256;
-    const bound = (a.bind ?? RH.NULL) !== RH.NULL;
-    const sessionKey = bound ? kdfa(alg, bindAuth, 'ATH', nonceTPM, nonceCaller, sha(alg).length * 8) : Buffer.alloc(0);
-    return new ClientSession(handle, alg, nonceTPM, sessionKey, nonceCaller);
+    const keyed = (a.bind ?? RH.NULL) !== RH.NULL || salt !== undefined;
+    const sessionKey = keyed
+      ? kdfa(alg, Buffer.concat([bindAuth, salt ?? Buffer.alloc(0)]), 'ATH', nonceTPM, nonceCaller, sha(alg).length * 8)
+      : Buffer.alloc(0);
+    return new ClientSession(handle, alg, nonceTPM, sessionKey, nonceCaller, a.symmetric ?? SYM_NULL);
   }
 
-  /** TPMS_AUTH_COMMAND with HMAC(sessionKey || authValue, cpHash || nonceCaller || nonceTPM || attributes). */
-  authCommand(cc: number, names: Buffer[], params: Buffer, opts: { authValue?: Buffer; attributes?: number; nonce?: Buffer } = {}): Buffer {
+  constructor(
+    readonly handle: number,
+    readonly authHash: number,
+    public nonceTPM: Buffer,
+    readonly sessionKey: Buffer,
+    public nonceCaller: Buffer,
+    /** TPMT_SYM_DEF as given to StartAuthSession. */
+    readonly symmetric: Buffer = SYM_NULL,
+  ) {}
+
+  /** A fresh nonceCaller for the next command (a caller must pick it before encrypting a parameter). */
+  rollNonce(): Buffer {
+    this.nonceCaller = Buffer.from(sha(ALG.SHA256, this.nonceCaller));
+    return this.nonceCaller;
+  }
+
+  /**
+   * TPMS_AUTH_COMMAND with HMAC(sessionKey || authValue, cpHash || nonceCaller || nonceTPM ||
+   * nonceDecrypt || nonceEncrypt || attributes); a fresh nonceCaller unless opts.nonce is given.
+   */
+  authCommand(
+    cc: number, names: Buffer[], params: Buffer,
+    opts: { authValue?: Buffer; attributes?: number; nonce?: Buffer; nonceDecrypt?: Buffer; nonceEncrypt?: Buffer } = {},
+  ): Buffer {
     const attributes = opts.attributes ?? ATTR.continueSession;
-    this.nonceCaller = opts.nonce ?? Buffer.from(sha(ALG.SHA256, this.nonceCaller)); // any fresh value
+    this.nonceCaller = opts.nonce ?? this.rollNonce();
     const cp = sha(this.authHash, u32(cc), ...names, params);
     const key = Buffer.concat([this.sessionKey, opts.authValue ?? Buffer.alloc(0)]);
-    const mac = hmacOf(this.authHash, key, cp, this.nonceCaller, this.nonceTPM, u8(attributes));
+    const mac = hmacOf(this.authHash, key, cp, this.nonceCaller, this.nonceTPM,
+      opts.nonceDecrypt ?? Buffer.alloc(0), opts.nonceEncrypt ?? Buffer.alloc(0), u8(attributes));
     return Buffer.concat([u32(this.handle), tpm2b(this.nonceCaller), u8(attributes), tpm2b(mac)]);
+  }
+
+  /**
+   * Parameter encryption as a caller does it (Part 1 §21): AES-CFB with key and IV from
+   * KDFa(authHash, sessionKey || authValue, "CFB", newer, older, keyBits + 128), or the KDFa "XOR"
+   * mask. A command parameter takes nonceCaller as the newer nonce, a response parameter nonceTPM.
+   */
+  private cipher(data: Buffer, authValue: Buffer, newer: Buffer, older: Buffer, decrypt: boolean): Buffer {
+    const key = Buffer.concat([this.sessionKey, authValue]);
+    const alg = this.symmetric.readUInt16BE(0);
+    if (alg === ALG.XOR) {
+      const mask = kdfa(this.authHash, key, 'XOR', newer, older, data.length * 8);
+      return Buffer.from(data.map((b, i) => b ^ mask[i]!));
+    }
+    if (alg !== ALG.AES) throw new Error('session has no parameter cipher');
+    const bits = this.symmetric.readUInt16BE(2);
+    const out = kdfa(this.authHash, key, 'CFB', newer, older, bits + 128);
+    const args = [`aes-${bits}-cfb`, out.subarray(0, bits / 8), out.subarray(bits / 8)] as const;
+    const c = decrypt ? createDecipheriv(...args) : createCipheriv(...args);
+    return Buffer.concat([c.update(data), c.final()]);
+  }
+
+  /** The octets of a command's first TPM2B parameter, encrypted with the current nonceCaller and nonceTPM. */
+  encryptCommandParameter(data: Buffer, authValue = Buffer.alloc(0)): Buffer {
+    return this.cipher(data, authValue, this.nonceCaller, this.nonceTPM, false);
+  }
+
+  /** Decrypts a response's first TPM2B parameter; call with the response's nonceTPM adopted (after acceptResponse). */
+  decryptResponseParameter(data: Buffer, authValue = Buffer.alloc(0)): Buffer {
+    return this.cipher(data, authValue, this.nonceTPM, this.nonceCaller, true);
   }
 
   /** Checks a response auth HMAC(key, rpHash || nonceTPM(new) || nonceCaller || attributes) and adopts the new nonceTPM. */
