@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { requireInteropTools } from '../helpers/interop-prereqs.js';
+import { describeInterop, type Fixture as InteropFixture } from '../helpers/interop-suite.js';
 import { mrtpmCmdTcti, startMrtpm, type MrtpmServer } from '../helpers/mrtpm.js';
 import { connectMssim } from '../helpers/raw-client.js';
 import { makeTempDir, removeDir } from '../helpers/state-dirs.js';
@@ -253,33 +253,10 @@ const cases: Case[] = [
   }],
 ];
 
-interface Fixture {
-  target: Target;
-  teardown(): Promise<void>;
-}
+type Fixture = InteropFixture<Target>;
 
 function describeWith(label: string, setup: () => Promise<Fixture>): void {
-  describe(`tpm2-tools via ${label}`, function () {
-    this.timeout(60000);
-    let fixture: Fixture | undefined;
-
-    before(async function () {
-      this.timeout(60000);
-      await requireInteropTools(this);
-      fixture = await setup();
-    });
-
-    after(async () => {
-      await fixture?.teardown();
-    });
-
-    for (const [name, run] of cases) {
-      it(name, async () => {
-        assert.ok(fixture, 'setup failed');
-        await run(fixture.target);
-      });
-    }
-  });
+  describeInterop(`tpm2-tools via ${label}`, 60000, setup, cases);
 }
 
 async function withServer(server: MrtpmServer | SwtpmServer, isMrtpm: boolean, powerCycle?: () => Promise<void>): Promise<Fixture> {
