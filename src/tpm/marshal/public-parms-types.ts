@@ -16,7 +16,7 @@ import { AES_KEY_BITS, RSA_KEY_BITS, implementedOf } from '../capability/algorit
 import { eccCurve } from '../capability/ecc-curves.js';
 
 /** A TPMI_ALG_* (or TPMI_ALG_*+ when allowNull): the implemented members of `algs`, else `rc`. */
-function algSelector(algs: readonly number[], rc: number, allowNull: boolean): Codec<number> {
+export function algSelector(algs: readonly number[], rc: number, allowNull: boolean): Codec<number> {
   const allowed = implementedOf(algs);
   return restricted<number>(UINT16, (v) => allowed.has(v) || (allowNull && v === TPM_ALG.NULL), rc);
 }
@@ -78,7 +78,7 @@ export interface Scheme {
 /** The shape of each TPMU_*_SCHEME member. */
 type SchemeMember = 'empty' | 'hash' | 'xor' | 'ecdaa';
 
-function schemeCodec(members: Partial<Record<number, SchemeMember>>, rc: number): Codec<Scheme> {
+export function schemeCodec(members: Partial<Record<number, SchemeMember>>, rc: number): Codec<Scheme> {
   const selector = algSelector(Object.keys(members).map(Number), rc, true);
   return {
     read(r) {

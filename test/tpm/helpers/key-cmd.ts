@@ -1,91 +1,96 @@
 /**
- * Primary keys for the salted-session tests and the caller's half of salting (Part 1 §19.6.10,
- * Annex B.10.3 / C.6.1): CreatePrimary commands built by hand, and the salt encrypted to the key
- * with node:crypto alone (RSA-OAEP with label "SECRET\0"; ECDH with an ephemeral key and KDFe).
+ * Raw key templates (TPMT_PUBLIC) and CreatePrimary for the key command tests, written from Part 2
+ * and Part 3 independently of the engine's codecs.
  */
-import { createECDH, createHash, createPublicKey, publicEncrypt, constants, randomBytes } from 'node:crypto';
-import { command, pwAuth, tpm2b, u16, u32, type Response } from './session-cmd.js';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { command, pwAuth, tpm2b, u16, u32 } from './tpm-wire.js';
+import { Params } from './pcr-cmd.js';
 
-const TPM_CC_CreatePrimary = 0x131;
-const TPM_RH_OWNER = 0x40000001;
-const ALG = { RSA: 0x01, SHA256: 0x0b, NULL: 0x10, ECC: 0x23, AES: 0x06, CFB: 0x43 } as const;
-const NIST_P256 = 0x03;
-/** fixedTPM | fixedParent | sensitiveDataOrigin | userWithAuth | noDA. */
-const BASE_ATTRIBUTES = 0x02 | 0x10 | 0x20 | 0x40 | 0x400;
-const RESTRICTED = 0x10000;
-const DECRYPT = 0x20000;
-const SIGN = 0x40000;
+export const ALG = {
+  RSA: 0x01, SHA1: 0x04, HMAC: 0x05, AES: 0x06, KEYEDHASH: 0x08, SHA256: 0x0b, SHA384: 0x0c, NULL: 0x10,
+  RSASSA: 0x14, RSAES: 0x15, RSAPSS: 0x16, OAEP: 0x17, ECDSA: 0x18, ECDH: 0x19, ECC: 0x23, CFB: 0x43,
+} as const;
+export const CC = {
+  CreatePrimary: 0x131, ECDH_ZGen: 0x154, RSA_Decrypt: 0x159, Sign: 0x15d, ECDH_KeyGen: 0x163, RSA_Encrypt: 0x174,
+  VerifySignature: 0x177, Hash: 0x17d,
+} as const;
+export const RH = { OWNER: 0x40000001, NULL: 0x40000007, ENDORSEMENT: 0x4000000b } as const;
+export const ST = { VERIFIED: 0x8022, HASHCHECK: 0x8024 } as const;
+export const NIST_P256 = 0x0003;
 
-export type KeyKind = 'rsa' | 'ecc';
+export const OBJ = {
+  fixedTPM: 0x2, fixedParent: 0x10, sensitiveDataOrigin: 0x20, userWithAuth: 0x40,
+  restricted: 0x10000, decrypt: 0x20000, sign: 0x40000,
+} as const;
+const BASE = OBJ.fixedTPM | OBJ.fixedParent | OBJ.userWithAuth;
+const GENERATED = BASE | OBJ.sensitiveDataOrigin;
 
-export interface PrimaryKey {
+/** TPMT_*_SCHEME: the scheme, then its hash unless NULL/RSAES. */
+export const scheme = (alg: number, hash?: number): Buffer => Buffer.concat([u16(alg), ...(hash === undefined ? [] : [u16(hash)])]);
+const AES128_CFB = Buffer.concat([u16(ALG.AES), u16(128), u16(ALG.CFB)]);
+
+export interface Template {
+  bytes: Buffer;
+  type: number;
+}
+
+const publicArea = (type: number, attributes: number, parameters: Buffer[], unique: Buffer[]): Template => ({
+  type, bytes: Buffer.concat([u16(type), u16(ALG.SHA256), u32(attributes), tpm2b(Buffer.alloc(0)), ...parameters, ...unique]),
+});
+const EMPTY = tpm2b(Buffer.alloc(0));
+
+export const eccKey = (attributes: number, keyScheme: Buffer, symmetric = u16(ALG.NULL)): Template =>
+  publicArea(ALG.ECC, GENERATED | attributes, [symmetric, keyScheme, u16(NIST_P256), u16(ALG.NULL)], [EMPTY, EMPTY]);
+export const rsaKey = (attributes: number, keyScheme: Buffer, bits = 1024, symmetric = u16(ALG.NULL)): Template =>
+  publicArea(ALG.RSA, GENERATED | attributes, [symmetric, keyScheme, u16(bits), u32(0)], [EMPTY]);
+/** An HMAC key whose key bytes the caller supplies (sensitiveDataOrigin clear). */
+export const hmacKey = (hash: number): Template =>
+  publicArea(ALG.KEYEDHASH, BASE | OBJ.sign, [scheme(ALG.HMAC, hash)], [EMPTY]);
+export const eccStorageKey = (): Template => eccKey(OBJ.restricted | OBJ.decrypt, scheme(ALG.NULL), AES128_CFB);
+export const rsaStorageKey = (): Template => rsaKey(OBJ.restricted | OBJ.decrypt, scheme(ALG.NULL), 1024, AES128_CFB);
+
+export interface CreatedKey {
   handle: number;
-  kind: KeyKind;
-  /** TPMT_PUBLIC as the TPM returned it. */
-  publicArea: Buffer;
+  /** Name: nameAlg (SHA-256) || H(TPMT_PUBLIC). */
   name: Buffer;
-  /** RSA modulus, or the ECC point's x and y. */
-  modulus?: Buffer;
-  point?: { x: Buffer; y: Buffer };
+  /** ECC: x, y; RSA: n; KEYEDHASH: the unique digest. */
+  unique: Buffer[];
+  publicKey?: KeyObject;
 }
 
-/** TPMT_PUBLIC of a storage key (restricted decrypt, AES-128-CFB) or, with sign, an unrestricted signing key. */
-function template(kind: KeyKind, use: 'storage' | 'sign'): Buffer {
-  const attributes = BASE_ATTRIBUTES | (use === 'storage' ? RESTRICTED | DECRYPT : SIGN);
-  const symmetric = use === 'storage' ? Buffer.concat([u16(ALG.AES), u16(128), u16(ALG.CFB)]) : u16(ALG.NULL);
-  const head = Buffer.concat([u16(kind === 'rsa' ? ALG.RSA : ALG.ECC), u16(ALG.SHA256), u32(attributes), u16(0), symmetric, u16(ALG.NULL)]);
-  return kind === 'rsa'
-    ? Buffer.concat([head, u16(2048), u32(0), u16(0)])
-    : Buffer.concat([head, u16(NIST_P256), u16(ALG.NULL), u16(0), u16(0)]);
+export function createPrimaryCommand(template: Template, data: Uint8Array = Buffer.alloc(0)): Buffer {
+  const sensitive = tpm2b(Buffer.concat([tpm2b(Buffer.alloc(0)), tpm2b(data)]));
+  return command(CC.CreatePrimary, [RH.OWNER], [sensitive, tpm2b(template.bytes), tpm2b(Buffer.alloc(0)), u32(0)], [pwAuth()]);
 }
 
-/** CreatePrimary under the owner hierarchy (empty ownerAuth); userAuth becomes the key's authValue. */
-export function createPrimary(
-  run: (cmd: Buffer) => Response, kind: KeyKind, opts: { use?: 'storage' | 'sign'; userAuth?: Buffer } = {},
-): PrimaryKey {
-  const sensitive = Buffer.concat([tpm2b(opts.userAuth ?? Buffer.alloc(0)), u16(0)]);
-  const r = run(command(TPM_CC_CreatePrimary, [TPM_RH_OWNER], [tpm2b(sensitive), tpm2b(template(kind, opts.use ?? 'storage')), u16(0), u32(0)], [pwAuth()]));
-  if (r.rc !== 0) throw new Error(`CreatePrimary: 0x${r.rc.toString(16)}`);
-  const handle = r.body.readUInt32BE(0);
-  const publicArea = Buffer.from(r.body.subarray(10, 10 + r.body.readUInt16BE(8)));
-  const name = Buffer.concat([u16(ALG.SHA256), createHash('sha256').update(publicArea).digest()]);
-  // unique follows the fixed-size head: type, nameAlg, attributes, empty authPolicy, parameters.
-  const key: PrimaryKey = { handle, kind, publicArea, name };
-  const symBytes = publicArea.readUInt16BE(10) === ALG.NULL ? 2 : 6;
-  let at = 10 + symBytes + 2;
-  if (kind === 'rsa') {
-    at += 6;
-    key.modulus = publicArea.subarray(at + 2, at + 2 + publicArea.readUInt16BE(at));
-  } else {
-    at += 4;
-    const x = publicArea.subarray(at + 2, at + 2 + publicArea.readUInt16BE(at));
-    at += 2 + x.length;
-    key.point = { x, y: publicArea.subarray(at + 2, at + 2 + publicArea.readUInt16BE(at)) };
+/** Reads CreatePrimary's response: the handle and the unique field of the public area it made. */
+export function parseCreatePrimary(template: Template, response: Buffer): CreatedKey {
+  const handle = response.readUInt32BE(10);
+  const p = new Params(response, 1);
+  const area = p.b2();
+  const name = Buffer.concat([u16(ALG.SHA256), createHash('sha256').update(area).digest()]);
+  const uniqueAt = template.bytes.length - (template.type === ALG.ECC ? 4 : 2);
+  const first = sized(area, uniqueAt);
+  if (template.type === ALG.ECC) {
+    const [x, y] = [first, sized(area, uniqueAt + 2 + first.length)];
+    return { handle, name, unique: [x, y], publicKey: createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: x.toString('base64url'), y: y.toString('base64url') }, format: 'jwk' }) };
   }
-  return key;
+  if (template.type === ALG.RSA) {
+    return { handle, name, unique: [first], publicKey: createPublicKey({ key: { kty: 'RSA', n: first.toString('base64url'), e: 'AQAB' }, format: 'jwk' }) };
+  }
+  return { handle, name, unique: [first] };
 }
 
-/** KDFe (SP800-56A concatenation KDF) with SHA-256: H(counter || Z || label\0 || partyU || partyV). */
-function kdfe(z: Buffer, label: string, partyU: Buffer, partyV: Buffer, bits: number): Buffer {
-  const out: Buffer[] = [];
-  for (let i = 1; out.length * 32 < bits / 8; i++) {
-    out.push(createHash('sha256').update(u32(i)).update(z).update(`${label}\0`).update(partyU).update(partyV).digest());
-  }
-  return Buffer.concat(out).subarray(0, bits / 8);
-}
+/** The TPM2B at `at`. */
+const sized = (buf: Buffer, at: number): Buffer => buf.subarray(at + 2, at + 2 + buf.readUInt16BE(at));
 
-/** A fresh salt and its encryptedSalt for StartAuthSession with this key as tpmKey. */
-export function encryptSalt(key: PrimaryKey): { salt: Buffer; encryptedSalt: Buffer } {
-  if (key.kind === 'rsa') {
-    const salt = randomBytes(32);
-    const pub = createPublicKey({ key: { kty: 'RSA', n: key.modulus!.toString('base64url'), e: 'AQAB' }, format: 'jwk' });
-    const encryptedSalt = publicEncrypt({ key: pub, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: Buffer.from('SECRET\0') }, salt);
-    return { salt, encryptedSalt };
-  }
-  const ephemeral = createECDH('prime256v1');
-  const q = ephemeral.generateKeys();
-  const z = ephemeral.computeSecret(Buffer.concat([Buffer.of(4), key.point!.x, key.point!.y]));
-  const ex = q.subarray(1, 33);
-  const salt = kdfe(z, 'SECRET', ex, key.point!.x, 256);
-  return { salt, encryptedSalt: Buffer.concat([tpm2b(ex), tpm2b(q.subarray(33))]) };
-}
+export const hashCheck = (hierarchy: number, digest: Uint8Array = Buffer.alloc(0)): Buffer =>
+  Buffer.concat([u16(ST.HASHCHECK), u32(hierarchy), tpm2b(digest)]);
+
+export const signCommand = (key: number, digest: Uint8Array, inScheme: Buffer, validation = hashCheck(RH.NULL)): Buffer =>
+  command(CC.Sign, [key], [tpm2b(digest), inScheme, validation], [pwAuth()]);
+/** The parameter area of a successful response without handles (paramSize, then the parameters). */
+export const responseParams = (response: Buffer): Buffer => response.subarray(14, 14 + response.readUInt32BE(10));
+
+export const verifyCommand = (key: number, digest: Uint8Array, signature: Buffer): Buffer =>
+  command(CC.VerifySignature, [key], [tpm2b(digest), signature]);

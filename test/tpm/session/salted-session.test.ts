@@ -4,7 +4,7 @@ import {
   ATTR, CC, ClientSession, RH, SYM_AES128_CFB, command, hex, splitSessionsResponse, startAuthSessionCommand, startedTpm,
   tpm2b, u16, u32, type Response,
 } from '../helpers/session-cmd.js';
-import { createPrimary, encryptSalt, type KeyKind } from '../helpers/key-cmd.js';
+import { createPrimary, encryptSalt, type KeyKind } from '../helpers/salt-cmd.js';
 
 const EVENT = tpm2b(Buffer.from('salted'));
 

@@ -1,0 +1,136 @@
+/**
+ * Part 3 §14, asymmetric primitives: RSA_Encrypt, RSA_Decrypt, ECDH_KeyGen, ECDH_ZGen. The order
+ * of the checks, and so which error wins, follows the reference implementation.
+ */
+import { TPM_CC } from '../spec/tpm-cc.js';
+import { TPM_ALG, TPMA_OBJECT } from '../spec/constants.js';
+import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
+import { hashInfo } from '../spec/hash-algs.js';
+import { struct } from '../marshal/codec.js';
+import { TPM2B_DATA, TPM2B_ECC_POINT, TPM2B_PUBLIC_KEY_RSA, type EccPoint } from '../marshal/object-types.js';
+import type { Scheme } from '../marshal/public-parms-types.js';
+import { TPMT_RSA_DECRYPT } from '../marshal/signature-types.js';
+import { command } from '../engine/command-def.js';
+import { fromBigInt, toBigInt } from '../crypto/big-endian-int.js';
+import { eccCoordinateBytes, eccPublicKey, generateEccKey } from '../crypto/ecc.js';
+import { pointMultiply } from '../crypto/ecc-point.js';
+import { rsaDecrypt, rsaEncrypt, type RsaEncryptionScheme } from '../crypto/rsa-encryption.js';
+import type { EccCurve } from '../capability/ecc-curves.js';
+import { curveOf, privateKeyOf, publicKeyOf } from '../objects/key-objects.js';
+import type { TpmObject } from '../objects/tpm-object.js';
+import { keyScheme } from '../objects/signatures.js';
+
+const has = (attributes: number, bit: number): boolean => (attributes & bit) !== 0;
+
+/** The RSA key at handle 1; another type is TPM_RC_KEY, a key without decrypt (or, if `unrestricted`, a restricted one) TPM_RC_ATTRIBUTES. */
+function rsaDecryptKey(key: TpmObject, unrestricted: boolean): TpmObject {
+  if (key.publicArea.type !== TPM_ALG.RSA) throw TpmError.handle(TPM_RC.KEY, 1);
+  const a = key.publicArea.objectAttributes;
+  if (!has(a, TPMA_OBJECT.decrypt) || (unrestricted && has(a, TPMA_OBJECT.restricted))) throw TpmError.handle(TPM_RC.ATTRIBUTES, 1);
+  return key;
+}
+
+/** IsLabelProperlyFormatted: an OAEP label is empty or ends with its terminating NUL (TPM_RC_VALUE, parameter 3). */
+function checkLabel(label: Uint8Array): void {
+  if (label.length !== 0 && label[label.length - 1] !== 0) throw TpmError.parameter(TPM_RC.VALUE, 3);
+}
+
+/**
+ * CryptRsaSelectScheme: the key's scheme when the caller's is NULL, the caller's when the key has
+ * none, either when both agree; the result must be an encryption scheme or NULL (raw RSA).
+ * Anything else is TPM_RC_SCHEME (parameter 2).
+ */
+function encryptionScheme(key: TpmObject, requested: Scheme): RsaEncryptionScheme {
+  const own = keyScheme(key)!;
+  let chosen: Scheme | undefined;
+  if (own.scheme === TPM_ALG.NULL) chosen = requested;
+  else if (requested.scheme === TPM_ALG.NULL) chosen = own;
+  else if (own.scheme === requested.scheme && own.hashAlg === requested.hashAlg) chosen = requested;
+  const allowed = chosen && [TPM_ALG.OAEP, TPM_ALG.RSAES, TPM_ALG.NULL].includes(chosen.scheme as never);
+  if (!chosen || !allowed) throw TpmError.parameter(TPM_RC.SCHEME, 2);
+  return { scheme: chosen.scheme, hash: chosen.hashAlg === undefined ? undefined : hashInfo(chosen.hashAlg) };
+}
+
+const modulusOf = (key: TpmObject): Uint8Array => key.publicArea.unique as Uint8Array;
+
+/** The ECC decrypt key at handle 1 that ECDH uses: restricted or non-decrypt keys are `rc` (handle 1). */
+function ecdhKey(key: TpmObject, rc: number): TpmObject {
+  if (key.publicArea.type !== TPM_ALG.ECC) throw TpmError.handle(TPM_RC.KEY, 1);
+  const a = key.publicArea.objectAttributes;
+  if (has(a, TPMA_OBJECT.restricted) || !has(a, TPMA_OBJECT.decrypt)) throw TpmError.handle(rc, 1);
+  return key;
+}
+
+/** d * P as TPMS_ECC_POINT with coordinates of the curve's size. */
+function multiplied(curve: EccCurve, point: EccPoint, d: Uint8Array): EccPoint {
+  const z = pointMultiply(curve, { x: toBigInt(point.x), y: toBigInt(point.y) }, toBigInt(d));
+  if (!z) throw new TpmError(TPM_RC.NO_RESULT);
+  const size = eccCoordinateBytes(curve);
+  return { x: fromBigInt(z.x, size), y: fromBigInt(z.y, size) };
+}
+
+export const ASYMMETRIC_COMMANDS = [
+  command({
+    code: TPM_CC.RSA_Encrypt, name: 'RSA_Encrypt',
+    handles: [{ name: 'keyHandle', kind: 'OBJECT' }],
+    params: struct({ message: TPM2B_PUBLIC_KEY_RSA, inScheme: TPMT_RSA_DECRYPT, label: TPM2B_DATA }),
+    response: struct({ outData: TPM2B_PUBLIC_KEY_RSA }),
+    handler(ctx, [h], { message, inScheme, label }) {
+      const key = rsaDecryptKey(ctx.core.object(h!), false);
+      checkLabel(label);
+      const scheme = encryptionScheme(key, inScheme);
+      try {
+        return { outData: rsaEncrypt(publicKeyOf(key.publicArea), modulusOf(key).length, scheme, message, label) };
+      } catch {
+        throw TpmError.parameter(TPM_RC.VALUE, 1);
+      }
+    },
+  }),
+  command({
+    code: TPM_CC.RSA_Decrypt, name: 'RSA_Decrypt',
+    handles: [{ name: 'keyHandle', kind: 'OBJECT', auth: 'USER' }],
+    params: struct({ cipherText: TPM2B_PUBLIC_KEY_RSA, inScheme: TPMT_RSA_DECRYPT, label: TPM2B_DATA }),
+    response: struct({ message: TPM2B_PUBLIC_KEY_RSA }),
+    handler(ctx, [h], { cipherText, inScheme, label }) {
+      const key = rsaDecryptKey(ctx.core.object(h!), true);
+      checkLabel(label);
+      const scheme = encryptionScheme(key, inScheme);
+      if (cipherText.length !== modulusOf(key).length) throw TpmError.parameter(TPM_RC.SIZE, 1);
+      try {
+        return { message: rsaDecrypt(privateKeyOf(key), scheme, cipherText, label) };
+      } catch {
+        throw TpmError.parameter(TPM_RC.VALUE, 1);
+      }
+    },
+  }),
+  command({
+    code: TPM_CC.ECDH_KeyGen, name: 'ECDH_KeyGen',
+    handles: [{ name: 'keyHandle', kind: 'OBJECT' }],
+    params: struct({}),
+    response: struct({ zPoint: TPM2B_ECC_POINT, pubPoint: TPM2B_ECC_POINT }),
+    handler(ctx, [h]) {
+      const key = ecdhKey(ctx.core.object(h!), TPM_RC.KEY);
+      const curve = curveOf(key.publicArea);
+      const ephemeral = generateEccKey(curve, (n) => ctx.core.random(n));
+      return { zPoint: multiplied(curve, key.publicArea.unique as EccPoint, ephemeral.d), pubPoint: { x: ephemeral.x, y: ephemeral.y } };
+    },
+  }),
+  command({
+    code: TPM_CC.ECDH_ZGen, name: 'ECDH_ZGen',
+    handles: [{ name: 'keyHandle', kind: 'OBJECT', auth: 'USER' }],
+    params: struct({ inPoint: TPM2B_ECC_POINT }),
+    response: struct({ outPoint: TPM2B_ECC_POINT }),
+    handler(ctx, [h], { inPoint }) {
+      const key = ecdhKey(ctx.core.object(h!), TPM_RC.ATTRIBUTES);
+      const scheme = keyScheme(key)!.scheme;
+      if (scheme !== TPM_ALG.ECDH && scheme !== TPM_ALG.NULL) throw TpmError.handle(TPM_RC.SCHEME, 1);
+      const curve = curveOf(key.publicArea);
+      try {
+        eccPublicKey(curve, inPoint.x, inPoint.y);
+      } catch {
+        throw TpmError.parameter(TPM_RC.ECC_POINT, 1);
+      }
+      return { outPoint: multiplied(curve, inPoint, key.sensitive.sensitive) };
+    },
+  }),
+];
