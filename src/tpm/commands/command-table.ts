@@ -12,6 +12,8 @@ import { CLOCK_COMMANDS } from './clock.js';
 import { CAPABILITY_COMMANDS } from './capability.js';
 import { OBJECT_COMMANDS } from './object.js';
 import { HIERARCHY_COMMANDS } from './hierarchy.js';
+import { SYMMETRIC_COMMANDS } from './symmetric.js';
+import { DUPLICATION_COMMANDS } from './duplication.js';
 
 const ALL: AnyCommand[] = [
   ...STARTUP_COMMANDS,
@@ -26,6 +28,8 @@ const ALL: AnyCommand[] = [
   ...CAPABILITY_COMMANDS,
   ...OBJECT_COMMANDS,
   ...HIERARCHY_COMMANDS,
+  ...SYMMETRIC_COMMANDS,
+  ...DUPLICATION_COMMANDS,
 ];
 
 export const COMMANDS: ReadonlyMap<number, AnyCommand> = new Map(ALL.map((c) => [c.code, c]));

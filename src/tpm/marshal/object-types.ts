@@ -16,21 +16,40 @@ import { TPMI_ALG_PUBLIC, publicParmsCodec, type PublicType, type PublicParms } 
  * A TPM2B wrapping a structure: u16 size, then exactly that many octets of the structure. Size 0
  * where the structure is required, or a size that does not match its contents, is TPM_RC_SIZE.
  */
+function readBody<T>(r: Reader, n: number, inner: Codec<T>): T {
+  const sub = r.sub(n);
+  const v = inner.read(sub);
+  if (sub.remaining !== 0) throw new TpmError(TPM_RC.SIZE);
+  return v;
+}
+
 export function sizedStruct<T>(inner: Codec<T>): Codec<T> {
   return {
     read(r) {
       const n = r.u16();
       if (n === 0) throw new TpmError(TPM_RC.SIZE);
-      const sub = r.sub(n);
-      const v = inner.read(sub);
-      if (sub.remaining !== 0) throw new TpmError(TPM_RC.SIZE);
-      return v;
+      return readBody(r, n, inner);
     },
     write(w, v) {
       const at = w.length;
       w.u16(0);
       inner.write(w, v);
       w.patchU16(at, w.length - at - 2);
+    },
+  };
+}
+
+/** A sized structure that may be absent (size 0), as LoadExternal's inPrivate. */
+export function optionalSizedStruct<T>(inner: Codec<T>): Codec<T | undefined> {
+  const present = sizedStruct(inner);
+  return {
+    read(r) {
+      const n = r.u16();
+      return n === 0 ? undefined : readBody(r, n, inner);
+    },
+    write(w, v) {
+      if (v === undefined) w.u16(0);
+      else present.write(w, v);
     },
   };
 }
@@ -90,6 +109,11 @@ export const TPMT_PUBLIC: Codec<PublicArea> = {
   },
 };
 export const TPM2B_PUBLIC = sizedStruct(TPMT_PUBLIC);
+/**
+ * TPM2B_TEMPLATE (CreateLoaded's inPublic): a TPMT_PUBLIC, or a TPMT_TEMPLATE whose unique is a
+ * TPMS_DERIVE for derived objects; this TPM has no derivation parents, so only the former.
+ */
+export const TPM2B_TEMPLATE = TPM2B_PUBLIC;
 
 /** TPMU_SENSITIVE_COMPOSITE by object type: RSA prime p, ECC private scalar, HMAC key / sealed data, AES key. */
 const SENSITIVE: Record<PublicType, Codec<Uint8Array>> = {
@@ -118,6 +142,8 @@ export const TPMT_SENSITIVE: Codec<SensitiveArea> = {
   },
 };
 export const TPM2B_SENSITIVE = sizedStruct(TPMT_SENSITIVE);
+/** LoadExternal's inPrivate: the sensitive area in the clear, or nothing for a public-only object. */
+export const TPM2B_SENSITIVE_OPTIONAL = optionalSizedStruct(TPMT_SENSITIVE);
 
 export const TPMS_SENSITIVE_CREATE = struct({ userAuth: TPM2B_AUTH, data: TPM2B_SENSITIVE_DATA });
 export type SensitiveCreate = Infer<typeof TPMS_SENSITIVE_CREATE>;
