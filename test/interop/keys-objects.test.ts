@@ -1,0 +1,272 @@
+/**
+ * Keys and objects through tpm2-tools 5.4, openssl and clevis against mrtpm, via the mssim TCTI
+ * (`serve`) and the cmd TCTI (`stdio`, one process per tool, so every object and session travels
+ * through context files and the state directory): sealing and unsealing, ObjectChangeAuth,
+ * EncryptDecrypt against `openssl enc`, HMAC against node's HMAC of an imported key, import of
+ * PEM keys, LoadExternal, Duplicate under a PolicyCommandCode policy then Import, and clevis'
+ * tpm2 pin bound to a PCR. Expected values come from the peers, never from mrtpm.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHmac, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { requireInteropTools } from '../helpers/interop-prereqs.js';
+import { mrtpmCmdTcti, startMrtpm } from '../helpers/mrtpm.js';
+import { makeTempDir, removeDir } from '../helpers/state-dirs.js';
+import { tpm2, tpm2Fails, type ToolResult } from '../helpers/tpm2-tools.js';
+
+interface Target {
+  tcti: string;
+  dir: string;
+}
+
+/** TPM_RC_AUTH_FAIL on session 1, TPM_RC_MODE on parameter 3, TPM_RC_AUTH_UNAVAILABLE, TPM_RC_POLICY_FAIL on session 1. */
+const RC = { authFail: '0x98e', modeParam3: '0x3c9', authUnavailable: '0x12f', policyFailSession1: '0x99d' } as const;
+
+const file = (t: Target, name: string): string => path.join(t.dir, name);
+const run = (t: Target, tool: string, args: string[]): Promise<string> => tpm2(t.tcti, tool, args, { cwd: t.dir });
+const fails = (t: Target, tool: string, args: string[]): Promise<ToolResult> => tpm2Fails(t.tcti, tool, args, { cwd: t.dir });
+
+async function write(t: Target, name: string, data: Uint8Array | string): Promise<string> {
+  await writeFile(file(t, name), data);
+  return name;
+}
+
+/** A fresh primary storage key in `ctx` (the transient objects of earlier cases flushed first). */
+async function primary(t: Target, ctx: string, alg = 'ecc'): Promise<void> {
+  await run(t, 'flushcontext', ['-t']);
+  await run(t, 'createprimary', ['-C', 'o', '-G', alg, '-c', ctx, '-Q']);
+}
+
+async function createAndLoad(t: Target, parent: string, stem: string, args: string[]): Promise<string> {
+  await run(t, 'create', ['-C', parent, '-u', `${stem}.pub`, '-r', `${stem}.priv`, '-Q', ...args]);
+  await run(t, 'load', ['-C', parent, '-u', `${stem}.pub`, '-r', `${stem}.priv`, '-c', `${stem}.ctx`, '-Q']);
+  return `${stem}.ctx`;
+}
+
+/** The key's public area as PEM, through tpm2_readpublic. */
+async function publicPem(t: Target, ctx: string): Promise<string> {
+  await run(t, 'readpublic', ['-c', ctx, '-f', 'pem', '-o', `${ctx}.pem`, '-Q']);
+  return readFile(file(t, `${ctx}.pem`), 'utf8');
+}
+
+const samePublicKey = (a: string, b: string): boolean =>
+  createPublicKey(a).export({ format: 'der', type: 'spki' }).equals(createPublicKey(b).export({ format: 'der', type: 'spki' }));
+
+async function nameOf(t: Target, ctx: string): Promise<string> {
+  const out = await run(t, 'readpublic', ['-c', ctx]);
+  const m = /^name:\s*([0-9a-f]+)/m.exec(out);
+  assert.ok(m, `readpublic printed no name:\n${out}`);
+  return m[1]!;
+}
+
+/** `openssl enc` of `input` with a raw key and IV, no padding: the independent expectation. */
+function opensslEnc(cipher: string, key: Buffer, iv: Buffer | undefined, input: Buffer): Promise<Buffer> {
+  const args = ['enc', `-${cipher}`, '-nopad', '-K', key.toString('hex'), ...(iv ? ['-iv', iv.toString('hex')] : [])];
+  return new Promise((resolve, reject) => {
+    const child = spawn('openssl', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`openssl ${args.join(' ')}: ${err}`))));
+    child.stdin.end(input);
+  });
+}
+
+/** clevis with the TCTI in its environment; input on stdin. */
+function clevis(t: Target, args: string[], input: Buffer): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('clevis', args, { cwd: t.dir, env: { ...process.env, TPM2TOOLS_TCTI: t.tcti }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr }));
+    child.stdin.end(input);
+  });
+}
+
+type Case = [name: string, run: (t: Target) => Promise<void>];
+
+const cases: Case[] = [
+  ['tpm2_startup', async (t) => void (await run(t, 'startup', ['-c']))],
+  ['seals with tpm2_create -i, unseals with the password, and a wrong password is TPM_RC_AUTH_FAIL', async (t) => {
+    await primary(t, 'prim.ctx');
+    const secret = randomBytes(40);
+    await write(t, 'secret.bin', secret);
+    const seal = await createAndLoad(t, 'prim.ctx', 'seal', ['-i', 'secret.bin', '-p', 'sealpw']);
+    await run(t, 'unseal', ['-c', seal, '-p', 'sealpw', '-o', 'unsealed.bin']);
+    assert.deepEqual(await readFile(file(t, 'unsealed.bin')), secret);
+    const wrong = await fails(t, 'unseal', ['-c', seal, '-p', 'wrong']);
+    assert.match(wrong.stderr, new RegExp(RC.authFail, 'i'));
+  }],
+  ['tpm2_changeauth gives a new private area: loaded, it unseals with the new password only', async (t) => {
+    await run(t, 'changeauth', ['-c', 'seal.ctx', '-C', 'prim.ctx', '-p', 'sealpw', '-r', 'seal-new.priv', 'newpass']);
+    await run(t, 'load', ['-C', 'prim.ctx', '-u', 'seal.pub', '-r', 'seal-new.priv', '-c', 'seal-new.ctx', '-Q']);
+    await run(t, 'unseal', ['-c', 'seal-new.ctx', '-p', 'newpass', '-o', 'unsealed-new.bin']);
+    assert.deepEqual(await readFile(file(t, 'unsealed-new.bin')), await readFile(file(t, 'secret.bin')));
+    assert.match((await fails(t, 'unseal', ['-c', 'seal-new.ctx', '-p', 'sealpw'])).stderr, new RegExp(RC.authFail, 'i'));
+  }],
+  ['tpm2_encryptdecrypt round-trips with generated AES keys; a mode other than the key\'s is TPM_RC_MODE', async (t) => {
+    await primary(t, 'prim.ctx');
+    const plain = randomBytes(2000);
+    await write(t, 'plain.bin', plain);
+    for (const [alg, mode] of [['aes128cfb', 'cfb'], ['aes256cbc', 'cbc'], ['aes192ctr', 'ctr']] as const) {
+      const key = await createAndLoad(t, 'prim.ctx', alg, ['-G', alg]);
+      await write(t, 'iv.bin', randomBytes(16));
+      await run(t, 'encryptdecrypt', ['-c', key, '-t', 'iv.bin', '-o', `${alg}.enc`, 'plain.bin']);
+      assert.notDeepEqual(await readFile(file(t, `${alg}.enc`)), plain);
+      await run(t, 'encryptdecrypt', ['-d', '-c', key, '-t', 'iv.bin', '-o', `${alg}.dec`, `${alg}.enc`]);
+      assert.deepEqual(await readFile(file(t, `${alg}.dec`)), plain, `${alg} round trip`);
+      const other = mode === 'cfb' ? 'ofb' : 'cfb';
+      assert.match((await fails(t, 'encryptdecrypt', ['-c', key, '-G', other, '-t', 'iv.bin', '-o', 'x.enc', 'plain.bin'])).stderr, new RegExp(RC.modeParam3, 'i'));
+      // Transient slots are few: start the next key from a fresh (identical) primary.
+      await primary(t, 'prim.ctx');
+    }
+  }],
+  ['tpm2_encryptdecrypt with an imported AES key equals openssl enc in every mode, across 1024-byte chunks', async (t) => {
+    await primary(t, 'prim.ctx');
+    const key = randomBytes(16);
+    const iv = randomBytes(16);
+    await write(t, 'aes.key', key);
+    await write(t, 'iv.bin', iv);
+    await run(t, 'import', ['-C', 'prim.ctx', '-G', 'aes', '-i', 'aes.key', '-u', 'aes.pub', '-r', 'aes.priv', '-Q']);
+    await run(t, 'load', ['-C', 'prim.ctx', '-u', 'aes.pub', '-r', 'aes.priv', '-c', 'aes.ctx', '-Q']);
+    const plain = randomBytes(3008);
+    await write(t, 'plain.bin', plain);
+    for (const mode of ['cfb', 'ofb', 'ctr', 'cbc', 'ecb']) {
+      await run(t, 'encryptdecrypt', ['-c', 'aes.ctx', '-G', mode, '-t', 'iv.bin', '-o', `${mode}.enc`, 'plain.bin']);
+      const expected = await opensslEnc(`aes-128-${mode}`, key, mode === 'ecb' ? undefined : iv, plain);
+      assert.deepEqual(await readFile(file(t, `${mode}.enc`)), expected, `aes-128-${mode}`);
+    }
+  }],
+  ['tpm2_hmac of a generated key works; of an imported key equals node\'s HMAC (one shot and sequence)', async (t) => {
+    await primary(t, 'prim.ctx');
+    const generated = await createAndLoad(t, 'prim.ctx', 'hgen', ['-G', 'hmac']);
+    await write(t, 'msg.bin', 'hello world');
+    assert.equal((await run(t, 'hmac', ['-c', generated, '--hex', 'msg.bin'])).trim().length, 64);
+    const key = randomBytes(32);
+    await write(t, 'hmac.key', key);
+    await run(t, 'import', ['-C', 'prim.ctx', '-G', 'hmac', '-i', 'hmac.key', '-u', 'hk.pub', '-r', 'hk.priv', '-Q']);
+    await run(t, 'load', ['-C', 'prim.ctx', '-u', 'hk.pub', '-r', 'hk.priv', '-c', 'hk.ctx', '-Q']);
+    // Over 1024 bytes tpm2_hmac uses HMAC_Start / SequenceUpdate / SequenceComplete.
+    for (const size of [11, 3000]) {
+      const data = randomBytes(size);
+      await write(t, 'data.bin', data);
+      await run(t, 'hmac', ['-c', 'hk.ctx', '-o', 'out.hmac', 'data.bin']);
+      assert.deepEqual(await readFile(file(t, 'out.hmac')), createHmac('sha256', key).update(data).digest(), `HMAC of ${size} bytes`);
+    }
+  }],
+  ['tpm2_import of RSA and ECC PEM keys: loaded, their public areas are the PEMs\' keys', async (t) => {
+    await primary(t, 'prim.ctx');
+    const keys = {
+      rsa: generateKeyPairSync('rsa', { modulusLength: 2048 }),
+      ecc: generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+    };
+    for (const [alg, pair] of Object.entries(keys)) {
+      await write(t, `${alg}.pem`, pair.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string);
+      await run(t, 'import', ['-C', 'prim.ctx', '-G', alg, '-i', `${alg}.pem`, '-u', `${alg}-k.pub`, '-r', `${alg}-k.priv`, '-Q']);
+      await run(t, 'load', ['-C', 'prim.ctx', '-u', `${alg}-k.pub`, '-r', `${alg}-k.priv`, '-c', `${alg}-k.ctx`, '-Q']);
+      const pem = pair.publicKey.export({ format: 'pem', type: 'spki' }) as string;
+      assert.ok(samePublicKey(await publicPem(t, `${alg}-k.ctx`), pem), `${alg} public key`);
+    }
+  }],
+  ['tpm2_loadexternal of a public PEM and of a private PEM (NULL hierarchy)', async (t) => {
+    await run(t, 'flushcontext', ['-t']);
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pub = pair.publicKey.export({ format: 'pem', type: 'spki' }) as string;
+    await write(t, 'ext-pub.pem', pub);
+    await write(t, 'ext-priv.pem', pair.privateKey.export({ format: 'pem', type: 'pkcs1' }) as string);
+    await run(t, 'loadexternal', ['-C', 'o', '-G', 'rsa', '-u', 'ext-pub.pem', '-c', 'ext.ctx']);
+    assert.ok(samePublicKey(await publicPem(t, 'ext.ctx'), pub));
+    await run(t, 'loadexternal', ['-G', 'rsa', '-r', 'ext-priv.pem', '-c', 'ext2.ctx']);
+    assert.ok(samePublicKey(await publicPem(t, 'ext2.ctx'), pub));
+  }],
+  ['tpm2_duplicate under a PolicyCommandCode(Duplicate) policy, then tpm2_import under the new parent', async (t) => {
+    await primary(t, 'prim.ctx', 'rsa');
+    await run(t, 'startauthsession', ['-S', 'trial.dat']);
+    await run(t, 'policycommandcode', ['-S', 'trial.dat', '-L', 'dup.policy', 'TPM2_CC_Duplicate']);
+    await run(t, 'flushcontext', ['trial.dat']);
+    await createAndLoad(t, 'prim.ctx', 'dk', ['-G', 'rsa', '-L', 'dup.policy', '-a', 'sensitivedataorigin|userwithauth|decrypt|sign']);
+    const originalName = await nameOf(t, 'dk.ctx');
+    for (const parentAlg of ['rsa', 'ecc']) {
+      // The new parent: a primary whose public part alone reaches the duplicating side.
+      await run(t, 'createprimary', ['-C', 'o', '-G', parentAlg, '-c', 'np.ctx', '-Q']);
+      await run(t, 'readpublic', ['-c', 'np.ctx', '-o', 'np.pub', '-Q']);
+      await run(t, 'flushcontext', ['-t']);
+      await run(t, 'load', ['-C', 'prim.ctx', '-u', 'dk.pub', '-r', 'dk.priv', '-c', 'dk.ctx', '-Q']);
+      await run(t, 'loadexternal', ['-C', 'o', '-u', 'np.pub', '-c', 'npx.ctx', '-Q']);
+      assert.match((await fails(t, 'duplicate', ['-C', 'npx.ctx', '-c', 'dk.ctx', '-G', 'null', '-r', 'x.dpriv', '-s', 'x.seed'])).stderr,
+        new RegExp(RC.authUnavailable, 'i'), 'DUP role needs a policy');
+      await write(t, 'inner.key', randomBytes(16));
+      // The inner key given by the caller (-i), or made by the TPM and written out (-o).
+      const innerKeys = [['caller', ['-i', 'inner.key'], 'inner.key'], ['tpm', ['-o', 'inner-out.key'], 'inner-out.key']] as const;
+      for (const [who, keyArgs] of innerKeys) {
+        await run(t, 'startauthsession', ['--policy-session', '-S', 'dup.dat']);
+        await run(t, 'policycommandcode', ['-S', 'dup.dat', 'TPM2_CC_Duplicate']);
+        await run(t, 'duplicate', ['-C', 'npx.ctx', '-c', 'dk.ctx', '-G', 'aes', ...keyArgs, '-p', 'session:dup.dat', '-r', `${who}.dpriv`, '-s', `${who}.seed`]);
+        await run(t, 'flushcontext', ['dup.dat']);
+      }
+      await run(t, 'flushcontext', ['-t']);
+      await run(t, 'createprimary', ['-C', 'o', '-G', parentAlg, '-c', 'np.ctx', '-Q']);
+      for (const [who, , key] of innerKeys) {
+        await run(t, 'import', ['-C', 'np.ctx', '-G', 'aes', '-k', key, '-u', 'dk.pub', '-i', `${who}.dpriv`, '-s', `${who}.seed`, '-r', `${who}.priv`]);
+        await run(t, 'load', ['-C', 'np.ctx', '-u', 'dk.pub', '-r', `${who}.priv`, '-c', `${who}.ctx`, '-Q']);
+        assert.equal(await nameOf(t, `${who}.ctx`), originalName, `${parentAlg} parent, ${who}'s inner key`);
+        await run(t, 'flushcontext', ['-t']);
+      }
+    }
+  }],
+  ['clevis tpm2 pin bound to PCR 23: decrypts, and no longer after tpm2_pcrextend', async (t) => {
+    await run(t, 'flushcontext', ['-t']);
+    const secret = randomBytes(24);
+    const enc = await clevis(t, ['encrypt', 'tpm2', '{"pcr_bank":"sha256","pcr_ids":"23"}'], secret);
+    assert.equal(enc.code, 0, `clevis encrypt: ${enc.stderr}`);
+    const dec = await clevis(t, ['decrypt'], enc.stdout);
+    assert.equal(dec.code, 0, `clevis decrypt: ${dec.stderr}`);
+    assert.deepEqual(dec.stdout, secret);
+    await run(t, 'pcrextend', [`23:sha256=${'ab'.repeat(32)}`]);
+    const after = await clevis(t, ['decrypt'], enc.stdout);
+    assert.notEqual(after.code, 0);
+    assert.match(after.stderr, new RegExp(RC.policyFailSession1, 'i'));
+  }],
+];
+
+interface Fixture {
+  target: Target;
+  teardown(): Promise<void>;
+}
+
+function describeWith(label: string, setup: () => Promise<Fixture>): void {
+  describe(`keys and objects via ${label}`, function () {
+    this.timeout(120000);
+    let fixture: Fixture | undefined;
+    before(async function () {
+      await requireInteropTools(this);
+      fixture = await setup();
+    });
+    after(async () => fixture?.teardown());
+    for (const [name, body] of cases) {
+      it(name, async () => {
+        assert.ok(fixture, 'setup failed');
+        await body(fixture.target);
+      });
+    }
+  });
+}
+
+describeWith('mssim TCTI (mrtpm serve)', async () => {
+  const server = await startMrtpm({ protocol: 'mssim' });
+  const dir = await makeTempDir('mrtpm-objects');
+  return { target: { tcti: server.tcti, dir }, teardown: async () => { await server.stop(); await removeDir(dir); } };
+});
+
+describeWith('cmd TCTI (mrtpm stdio)', async () => {
+  const stateDir = await makeTempDir('mrtpm-objects-state');
+  const dir = await makeTempDir('mrtpm-objects');
+  return { target: { tcti: mrtpmCmdTcti(stateDir), dir }, teardown: async () => { await removeDir(dir); await removeDir(stateDir); } };
+});
