@@ -132,7 +132,7 @@ export const OBJECT_COMMANDS = [
       const sensitive = inPrivate ?? { sensitiveType: inPublic.type, authValue: new Uint8Array(0), seedValue: new Uint8Array(0), sensitive: new Uint8Array(0) };
       if (inPrivate) {
         if (inPrivate.sensitiveType !== inPublic.type) throw TpmError.parameter(TPM_RC.TYPE, 1);
-        asParameter(1, () => checkKeyBinding(inPublic, inPrivate));
+        asParameter(2, () => checkKeyBinding(inPublic, inPrivate));
       }
       const loaded = core.objects.load(makeObject(inPublic, sensitive, hierarchy, handleName(hierarchy)), ctx.client);
       return { handle: loaded.handle, params: { name: loaded.name } };
