@@ -4,7 +4,8 @@
  * through context files and the state directory): sealing and unsealing, ObjectChangeAuth,
  * EncryptDecrypt against `openssl enc`, HMAC against node's HMAC of an imported key, import of
  * PEM keys, LoadExternal, Duplicate under a PolicyCommandCode policy then Import, and clevis'
- * tpm2 pin bound to a PCR. Expected values come from the peers, never from mrtpm.
+ * tpm2 pin bound to a PCR. Expected values come from the peers, never from mrtpm; duplicates go
+ * from mrtpm to swtpm and back, so each side's wrapping is checked by the other's unwrapping.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -14,6 +15,8 @@ import path from 'node:path';
 import { requireInteropTools } from '../helpers/interop-prereqs.js';
 import { mrtpmCmdTcti, startMrtpm } from '../helpers/mrtpm.js';
 import { makeTempDir, removeDir } from '../helpers/state-dirs.js';
+import { startSwtpm, type SwtpmServer } from '../helpers/swtpm.js';
+import type { MrtpmServer } from '../helpers/mrtpm.js';
 import { tpm2, tpm2Fails, type ToolResult } from '../helpers/tpm2-tools.js';
 
 interface Target {
@@ -41,6 +44,7 @@ async function primary(t: Target, ctx: string, alg = 'ecc'): Promise<void> {
 
 async function createAndLoad(t: Target, parent: string, stem: string, args: string[]): Promise<string> {
   await run(t, 'create', ['-C', parent, '-u', `${stem}.pub`, '-r', `${stem}.priv`, '-Q', ...args]);
+  await run(t, 'flushcontext', ['-t']);
   await run(t, 'load', ['-C', parent, '-u', `${stem}.pub`, '-r', `${stem}.priv`, '-c', `${stem}.ctx`, '-Q']);
   return `${stem}.ctx`;
 }
@@ -88,6 +92,45 @@ function clevis(t: Target, args: string[], input: Buffer): Promise<{ code: numbe
     child.once('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr }));
     child.stdin.end(input);
   });
+}
+
+/** A duplicable key's policy: PolicyCommandCode(Duplicate), computed by a trial session. */
+async function duplicationPolicy(t: Target): Promise<string> {
+  await run(t, 'startauthsession', ['-S', 'trial.dat']);
+  await run(t, 'policycommandcode', ['-S', 'trial.dat', '-L', 'dup.policy', 'TPM2_CC_Duplicate']);
+  await run(t, 'flushcontext', ['trial.dat']);
+  return 'dup.policy';
+}
+
+/**
+ * Makes a duplicable RSA key in `from`, duplicates it with an AES inner wrap (the caller's key,
+ * or one the TPM makes) to a new `parentAlg` parent of `to` known to `from` by its public area
+ * only, imports it into `to` and checks that the loaded key has the original Name. With
+ * 'null-check' it only tries Duplicate with a password and returns the failure.
+ */
+async function duplicateAcross(from: Target, to: Target, parentAlg: string, innerKey: 'caller' | 'tpm' | 'null-check'): Promise<ToolResult> {
+  await run(to, 'flushcontext', ['-t']);
+  await run(to, 'createprimary', ['-C', 'o', '-G', parentAlg, '-c', 'to-np.ctx', '-Q']);
+  await run(to, 'readpublic', ['-c', 'to-np.ctx', '-o', 'np.pub', '-Q']);
+  await primary(from, 'from-prim.ctx', 'ecc');
+  await createAndLoad(from, 'from-prim.ctx', 'dk', ['-G', 'rsa', '-L', await duplicationPolicy(from), '-a', 'sensitivedataorigin|userwithauth|decrypt|sign']);
+  const name = await nameOf(from, 'dk.ctx');
+  // Every tool loads the contexts it names again: transient slots (three in swtpm) are flushed before each.
+  await run(from, 'flushcontext', ['-t']);
+  await run(from, 'loadexternal', ['-C', 'o', '-u', 'np.pub', '-c', 'from-np.ctx', '-Q']);
+  if (innerKey === 'null-check') return fails(from, 'duplicate', ['-C', 'from-np.ctx', '-c', 'dk.ctx', '-G', 'null', '-r', 'x.dpriv', '-s', 'x.seed']);
+  await write(from, 'inner.key', randomBytes(16));
+  const keyArgs = innerKey === 'caller' ? ['-i', 'inner.key'] : ['-o', 'inner.key'];
+  await run(from, 'startauthsession', ['--policy-session', '-S', 'dup.dat']);
+  await run(from, 'policycommandcode', ['-S', 'dup.dat', 'TPM2_CC_Duplicate']);
+  await run(from, 'duplicate', ['-C', 'from-np.ctx', '-c', 'dk.ctx', '-G', 'aes', ...keyArgs, '-p', 'session:dup.dat', '-r', 'dk.dpriv', '-s', 'dk.seed']);
+  await run(from, 'flushcontext', ['dup.dat']);
+  await run(to, 'flushcontext', ['-t']);
+  await run(to, 'import', ['-C', 'to-np.ctx', '-G', 'aes', '-k', 'inner.key', '-u', 'dk.pub', '-i', 'dk.dpriv', '-s', 'dk.seed', '-r', 'dk-imported.priv']);
+  await run(to, 'flushcontext', ['-t']);
+  await run(to, 'load', ['-C', 'to-np.ctx', '-u', 'dk.pub', '-r', 'dk-imported.priv', '-c', 'dk-imported.ctx', '-Q']);
+  assert.equal(await nameOf(to, 'dk-imported.ctx'), name, `${parentAlg} parent, ${innerKey}'s inner key`);
+  return { code: 0, stdout: '', stderr: '' };
 }
 
 type Case = [name: string, run: (t: Target) => Promise<void>];
@@ -187,38 +230,10 @@ const cases: Case[] = [
     assert.ok(samePublicKey(await publicPem(t, 'ext2.ctx'), pub));
   }],
   ['tpm2_duplicate under a PolicyCommandCode(Duplicate) policy, then tpm2_import under the new parent', async (t) => {
-    await primary(t, 'prim.ctx', 'rsa');
-    await run(t, 'startauthsession', ['-S', 'trial.dat']);
-    await run(t, 'policycommandcode', ['-S', 'trial.dat', '-L', 'dup.policy', 'TPM2_CC_Duplicate']);
-    await run(t, 'flushcontext', ['trial.dat']);
-    await createAndLoad(t, 'prim.ctx', 'dk', ['-G', 'rsa', '-L', 'dup.policy', '-a', 'sensitivedataorigin|userwithauth|decrypt|sign']);
-    const originalName = await nameOf(t, 'dk.ctx');
+    await run(t, 'flushcontext', ['-t']);
+    assert.match((await duplicateAcross(t, t, 'rsa', 'null-check')).stderr, new RegExp(RC.authUnavailable, 'i'), 'DUP role needs a policy');
     for (const parentAlg of ['rsa', 'ecc']) {
-      // The new parent: a primary whose public part alone reaches the duplicating side.
-      await run(t, 'createprimary', ['-C', 'o', '-G', parentAlg, '-c', 'np.ctx', '-Q']);
-      await run(t, 'readpublic', ['-c', 'np.ctx', '-o', 'np.pub', '-Q']);
-      await run(t, 'flushcontext', ['-t']);
-      await run(t, 'load', ['-C', 'prim.ctx', '-u', 'dk.pub', '-r', 'dk.priv', '-c', 'dk.ctx', '-Q']);
-      await run(t, 'loadexternal', ['-C', 'o', '-u', 'np.pub', '-c', 'npx.ctx', '-Q']);
-      assert.match((await fails(t, 'duplicate', ['-C', 'npx.ctx', '-c', 'dk.ctx', '-G', 'null', '-r', 'x.dpriv', '-s', 'x.seed'])).stderr,
-        new RegExp(RC.authUnavailable, 'i'), 'DUP role needs a policy');
-      await write(t, 'inner.key', randomBytes(16));
-      // The inner key given by the caller (-i), or made by the TPM and written out (-o).
-      const innerKeys = [['caller', ['-i', 'inner.key'], 'inner.key'], ['tpm', ['-o', 'inner-out.key'], 'inner-out.key']] as const;
-      for (const [who, keyArgs] of innerKeys) {
-        await run(t, 'startauthsession', ['--policy-session', '-S', 'dup.dat']);
-        await run(t, 'policycommandcode', ['-S', 'dup.dat', 'TPM2_CC_Duplicate']);
-        await run(t, 'duplicate', ['-C', 'npx.ctx', '-c', 'dk.ctx', '-G', 'aes', ...keyArgs, '-p', 'session:dup.dat', '-r', `${who}.dpriv`, '-s', `${who}.seed`]);
-        await run(t, 'flushcontext', ['dup.dat']);
-      }
-      await run(t, 'flushcontext', ['-t']);
-      await run(t, 'createprimary', ['-C', 'o', '-G', parentAlg, '-c', 'np.ctx', '-Q']);
-      for (const [who, , key] of innerKeys) {
-        await run(t, 'import', ['-C', 'np.ctx', '-G', 'aes', '-k', key, '-u', 'dk.pub', '-i', `${who}.dpriv`, '-s', `${who}.seed`, '-r', `${who}.priv`]);
-        await run(t, 'load', ['-C', 'np.ctx', '-u', 'dk.pub', '-r', `${who}.priv`, '-c', `${who}.ctx`, '-Q']);
-        assert.equal(await nameOf(t, `${who}.ctx`), originalName, `${parentAlg} parent, ${who}'s inner key`);
-        await run(t, 'flushcontext', ['-t']);
-      }
+      for (const innerKey of ['caller', 'tpm'] as const) await duplicateAcross(t, t, parentAlg, innerKey);
     }
   }],
   ['clevis tpm2 pin bound to PCR 23: decrypts, and no longer after tpm2_pcrextend', async (t) => {
@@ -269,4 +284,29 @@ describeWith('cmd TCTI (mrtpm stdio)', async () => {
   const stateDir = await makeTempDir('mrtpm-objects-state');
   const dir = await makeTempDir('mrtpm-objects');
   return { target: { tcti: mrtpmCmdTcti(stateDir), dir }, teardown: async () => { await removeDir(dir); await removeDir(stateDir); } };
+});
+
+describe('duplication between mrtpm and swtpm: each imports what the other duplicated', function () {
+  this.timeout(120000);
+  let servers: [MrtpmServer, SwtpmServer] | undefined;
+  let dir = '';
+  before(async function () {
+    await requireInteropTools(this);
+    dir = await makeTempDir('mrtpm-objects-dup');
+    servers = [await startMrtpm({ protocol: 'mssim' }), await startSwtpm()];
+    await tpm2(servers[0].tcti, 'startup', ['-c']);
+  });
+  after(async () => {
+    for (const s of servers ?? []) await s.stop();
+    if (dir) await removeDir(dir);
+  });
+  for (const [from, to] of [[0, 1], [1, 0]] as const) {
+    const names = ['mrtpm', 'swtpm'];
+    for (const parentAlg of ['rsa', 'ecc']) {
+      it(`${names[from]} duplicates to a ${parentAlg} parent of ${names[to]}, which imports it`, async () => {
+        assert.ok(servers, 'setup failed');
+        await duplicateAcross({ tcti: servers[from].tcti, dir }, { tcti: servers[to].tcti, dir }, parentAlg, 'tpm');
+      });
+    }
+  }
 });
