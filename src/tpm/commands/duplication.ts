@@ -1,20 +1,22 @@
 /**
- * Part 3 §13, duplication: Duplicate and Import. The inner wrap uses a symmetric key the caller
- * gives or the TPM makes; the outer wrap a seed shared with the new parent ("DUPLICATE").
+ * Part 3 §13, duplication: Duplicate, Rewrap and Import. The inner wrap uses a symmetric key the
+ * caller gives or the TPM makes; the outer wrap a seed shared with the new parent ("DUPLICATE").
  */
 import { TPM_CC } from '../spec/tpm-cc.js';
 import { TPM_ALG, TPM_RH, TPMA_OBJECT } from '../spec/constants.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import { struct } from '../marshal/codec.js';
 import { TPM2B_ENCRYPTED_SECRET, type SymDef } from '../marshal/types.js';
-import { TPM2B_DATA, TPM2B_PRIVATE, TPM2B_PUBLIC, publicBytes } from '../marshal/object-types.js';
+import { MAX_PRIVATE_SIZE, TPM2B_DATA, TPM2B_NAME, TPM2B_PRIVATE, TPM2B_PUBLIC, publicBytes } from '../marshal/object-types.js';
 import { TPMT_SYM_DEF_OBJECT_NULL } from '../marshal/public-parms-types.js';
 import { command } from '../engine/command-def.js';
 import { isSupportedSymmetric } from '../crypto/symmetric.js';
 import { isStorageParent, parentSymmetric, validateTemplate } from '../objects/object-templates.js';
 import { objectName } from '../objects/tpm-object.js';
 import { recoverSecret, shareSecret } from '../objects/secret-exchange.js';
-import { protectSensitive, type OuterWrapKey } from '../objects/sensitive-protection.js';
+import { outerUnwrap, outerWrap, protectSensitive, type OuterWrapKey } from '../objects/sensitive-protection.js';
+import type { TpmCore } from '../engine/tpm-core.js';
+import type { TpmObject } from '../objects/tpm-object.js';
 import { unwrapDuplicate, wrapDuplicate, type InnerWrapKey } from '../objects/duplication-wrap.js';
 import { checkKeyBinding } from '../objects/key-binding.js';
 import { asHandle, asParameter, storageParent } from '../objects/object-loading.js';
@@ -27,6 +29,20 @@ function innerSymmetric(def: SymDef, n: number): SymDef {
   const cfb = { ...def, mode: TPM_ALG.CFB };
   if (!isSupportedSymmetric(cfb)) throw TpmError.parameter(TPM_RC.SYMMETRIC, n);
   return cfb;
+}
+
+/** The outer wrap key of a new parent with a fresh shared seed, and the secret that carries the seed. */
+function newParentWrap(core: TpmCore, newParent: TpmObject): { outer: OuterWrapKey; encryptedSecret: Uint8Array } {
+  const { seed, encryptedSecret } = shareSecret(newParent.publicArea, 'DUPLICATE', (n) => core.random(n));
+  return { outer: { hashAlg: newParent.publicArea.nameAlg, seed, symmetric: parentSymmetric(newParent.publicArea) }, encryptedSecret };
+}
+
+/** A storage key at handle n (TPMI_DH_OBJECT+), or undefined for TPM_RH_NULL; anything else is TPM_RC_TYPE. */
+function storageKeyOrNull(core: TpmCore, handle: number, n: number): TpmObject | undefined {
+  if (handle === TPM_RH.NULL) return undefined;
+  const key = asHandle(n, () => core.object(handle));
+  if (core.sequences.has(handle) || !isStorageParent(key.publicArea)) throw TpmError.handle(TPM_RC.TYPE, n);
+  return key;
 }
 
 export const DUPLICATION_COMMANDS = [
@@ -43,8 +59,7 @@ export const DUPLICATION_COMMANDS = [
       if (has(attrs, TPMA_OBJECT.fixedParent)) throw TpmError.handle(TPM_RC.ATTRIBUTES, 1);
       if (object.publicArea.nameAlg === TPM_ALG.NULL) throw TpmError.handle(TPM_RC.TYPE, 1);
       const toNull = newParentHandle === TPM_RH.NULL;
-      const newParent = toNull ? undefined : asHandle(2, () => core.object(newParentHandle!));
-      if (newParent && (core.sequences.has(newParentHandle!) || !isStorageParent(newParent.publicArea))) throw TpmError.handle(TPM_RC.TYPE, 2);
+      const newParent = storageKeyOrNull(core, newParentHandle!, 2);
       const inner = symmetricAlg.algorithm !== TPM_ALG.NULL;
       // An object marked encryptedDuplication leaves the TPM only under both wraps.
       if (has(attrs, TPMA_OBJECT.encryptedDuplication)) {
@@ -63,12 +78,38 @@ export const DUPLICATION_COMMANDS = [
         if (encryptionKeyIn.length === 0) encryptionKeyOut = core.random(size);
         innerKey = { symmetric, key: encryptionKeyIn.length === 0 ? encryptionKeyOut : encryptionKeyIn };
       }
-      const shared = newParent ? shareSecret(newParent.publicArea, 'DUPLICATE', (n) => core.random(n)) : undefined;
-      const outer = newParent && shared
-        ? { hashAlg: newParent.publicArea.nameAlg, seed: shared.seed, symmetric: parentSymmetric(newParent.publicArea) }
-        : undefined;
-      const duplicate = wrapDuplicate({ nameAlg: object.publicArea.nameAlg, inner: innerKey, outer }, object.name, object.sensitive);
-      return { encryptionKeyOut, duplicate, outSymSeed: shared?.encryptedSecret ?? EMPTY };
+      const wrap = newParent && newParentWrap(core, newParent);
+      const duplicate = wrapDuplicate({ nameAlg: object.publicArea.nameAlg, inner: innerKey, outer: wrap?.outer }, object.name, object.sensitive);
+      return { encryptionKeyOut, duplicate, outSymSeed: wrap?.encryptedSecret ?? EMPTY };
+    },
+  }),
+  command({
+    code: TPM_CC.Rewrap, name: 'Rewrap',
+    handles: [{ name: 'oldParent', kind: 'OBJECT', allowNull: true, auth: 'USER' }, { name: 'newParent', kind: 'OBJECT', allowNull: true }],
+    params: struct({ inDuplicate: TPM2B_PRIVATE, name: TPM2B_NAME, inSymSeed: TPM2B_ENCRYPTED_SECRET }),
+    response: struct({ outDuplicate: TPM2B_PRIVATE, outSymSeed: TPM2B_ENCRYPTED_SECRET }),
+    handler(ctx, [oldHandle, newHandle], { inDuplicate, name, inSymSeed }) {
+      const { core } = ctx;
+      // A seed comes with an outer wrap, and an outer wrap with a parent.
+      if ((inSymSeed.length === 0) !== (oldHandle === TPM_RH.NULL)) throw TpmError.handle(TPM_RC.HANDLE, 1);
+      const oldParent = storageKeyOrNull(core, oldHandle!, 1);
+      let inner = inDuplicate;
+      if (oldParent) {
+        let seed: Uint8Array;
+        try {
+          seed = recoverSecret(oldParent, 'DUPLICATE', inSymSeed);
+        } catch {
+          throw TpmError.parameter(TPM_RC.VALUE, 3);
+        }
+        inner = asParameter(1, () => outerUnwrap({ hashAlg: oldParent.publicArea.nameAlg, seed, symmetric: parentSymmetric(oldParent.publicArea) }, name, inDuplicate));
+      }
+      const newParent = storageKeyOrNull(core, newHandle!, 2);
+      if (!newParent) return { outDuplicate: inner, outSymSeed: EMPTY };
+      const wrap = newParentWrap(core, newParent);
+      const outDuplicate = outerWrap(wrap.outer, name, inner);
+      // Without an outer wrap before, the blob may not fit with one.
+      if (outDuplicate.length > MAX_PRIVATE_SIZE) throw TpmError.parameter(TPM_RC.VALUE, 1);
+      return { outDuplicate, outSymSeed: wrap.encryptedSecret };
     },
   }),
   command({

@@ -62,7 +62,8 @@ export const TPM2B_ECC_PARAMETER = sized(LIMITS.MAX_ECC_KEY_BYTES);
 export const TPM2B_SYM_KEY = sized(LIMITS.MAX_SYM_KEY_BYTES);
 export const TPM2B_IV = sized(LIMITS.MAX_SYM_BLOCK_SIZE);
 /** TPM2B_PRIVATE: integrity HMAC and encrypted sensitive area (Part 1 §23.4), or a duplication blob. */
-export const TPM2B_PRIVATE = sized(1024);
+export const MAX_PRIVATE_SIZE = 1024;
+export const TPM2B_PRIVATE = sized(MAX_PRIVATE_SIZE);
 export const TPM2B_ID_OBJECT = sized(2 + MAX_DIGEST_SIZE + 2 + MAX_DIGEST_SIZE);
 
 export const TPMS_ECC_POINT = struct({ x: TPM2B_ECC_PARAMETER, y: TPM2B_ECC_PARAMETER });

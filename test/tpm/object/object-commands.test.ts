@@ -190,4 +190,27 @@ describe('object commands (engine)', () => {
     const loaded = ok(run(command(OCC.Load, [parent], [tpm2b(outPrivate), tpm2b(obj.outPublic)], [pwAuth()])), true).handle;
     assert.deepEqual(ok(run(command(OCC.Unseal, [loaded], [], [pwAuth(Buffer.from('pw'))]))).fields.tpm2b(), Buffer.from('dup data'));
   });
+
+  it('Rewrap moves an outer wrap from one parent to another; a seed without a parent is TPM_RC_HANDLE', () => {
+    const { run, parent, make } = setup();
+    const obj = make(TEMPLATES.sealed(OBJ.userWithAuth, ccPolicy(OCC.Duplicate)), EMPTY, Buffer.from('moved'));
+    const other = make(TEMPLATES.storage).handle;
+    const d = ok(run(command(OCC.Duplicate, [obj.handle, parent], [tpm2b(EMPTY), u16(A.NULL)], [policyAuth(policySession(run, OCC.Duplicate))]))).fields;
+    d.tpm2b();
+    const blob = d.tpm2b();
+    const seed = d.tpm2b();
+    const rewrap = (oldP: number, newP: number, s: Buffer) =>
+      run(command(0x152, [oldP, newP], [tpm2b(blob), tpm2b(obj.name), tpm2b(s)], [pwAuth()]));
+    expectRc(rewrap(RH.NULL, other, seed), 0x18b, 'a seed without an old parent: HANDLE on handle 1');
+    const moved = ok(rewrap(parent, other, seed)).fields;
+    const movedBlob = moved.tpm2b();
+    const movedSeed = moved.tpm2b();
+    const imp = (p: number, b: Buffer, s: Buffer) =>
+      run(command(OCC.Import, [p], [tpm2b(EMPTY), tpm2b(obj.outPublic), tpm2b(b), tpm2b(s), u16(A.NULL)], [pwAuth()]));
+    // ECC: the old parent derives some other seed from the point, so the outer HMAC fails.
+    expectRc(imp(parent, movedBlob, movedSeed), 0x3df, 'under the old parent: INTEGRITY on parameter 3');
+    const outPrivate = ok(imp(other, movedBlob, movedSeed)).fields.tpm2b();
+    const loaded = ok(run(command(OCC.Load, [other], [tpm2b(outPrivate), tpm2b(obj.outPublic)], [pwAuth()])), true).handle;
+    assert.deepEqual(ok(run(command(OCC.Unseal, [loaded], [], [pwAuth()]))).fields.tpm2b(), Buffer.from('moved'));
+  });
 });
