@@ -236,6 +236,25 @@ const cases: Case[] = [
       for (const innerKey of ['caller', 'tpm'] as const) await duplicateAcross(t, t, parentAlg, innerKey);
     }
   }],
+  ['objects sealed to tpm2_policypassword / tpm2_policyauthvalue unseal through a policy session with the password only', async (t) => {
+    await primary(t, 'prim.ctx');
+    for (const policy of ['policypassword', 'policyauthvalue']) {
+      await run(t, 'startauthsession', ['-S', 'trial.dat']);
+      await run(t, policy, ['-S', 'trial.dat', '-L', `${policy}.dat`]);
+      await run(t, 'flushcontext', ['trial.dat']);
+      await write(t, 'pw-secret.bin', `sealed under ${policy}`);
+      // Without userwithauth only the policy can authorize the object's use.
+      await createAndLoad(t, 'prim.ctx', policy, ['-i', 'pw-secret.bin', '-p', 'pw', '-L', `${policy}.dat`, '-a', 'fixedtpm|fixedparent']);
+      for (const [password, ok] of [['pw', true], ['nope', false]] as const) {
+        await run(t, 'startauthsession', ['--policy-session', '-S', 'use.dat']);
+        await run(t, policy, ['-S', 'use.dat']);
+        const args = ['-c', `${policy}.ctx`, '-p', `session:use.dat+${password}`];
+        if (ok) assert.equal(await run(t, 'unseal', args), `sealed under ${policy}`);
+        else assert.match((await fails(t, 'unseal', args)).stderr, new RegExp(RC.authFail, 'i'), `${policy}, wrong password`);
+        await run(t, 'flushcontext', ['use.dat']);
+      }
+    }
+  }],
   ['clevis tpm2 pin bound to PCR 23: decrypts, and no longer after tpm2_pcrextend', async (t) => {
     await run(t, 'flushcontext', ['-t']);
     const secret = randomBytes(24);

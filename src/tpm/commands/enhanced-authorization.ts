@@ -1,4 +1,4 @@
-/** Part 3 §23, enhanced authorization: PolicyPCR, PolicyCommandCode and PolicyGetDigest. */
+/** Part 3 §23, enhanced authorization: PolicyPCR, PolicyCommandCode, PolicyAuthValue, PolicyPassword and PolicyGetDigest. */
 import { TPM_CC } from '../spec/tpm-cc.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import { UINT32, encode, struct } from '../marshal/codec.js';
@@ -10,7 +10,27 @@ import { timingSafeEqual } from '../auth/compare.js';
 import { NO_RESPONSE } from './no-response.js';
 import { COMMANDS } from './command-table.js';
 
+/**
+ * PolicyAuthValue and PolicyPassword extend the same digest (with TPM_CC_PolicyAuthValue, so a
+ * policy does not say which of the two satisfies it) and differ in how the authValue is proven
+ * at use: in the session HMAC, or as a cleartext password.
+ */
+const authValuePolicy = (code: number, name: string, proof: 'hmac' | 'password') => command({
+  code, name,
+  handles: [{ name: 'policySession', kind: 'POLICY_SESSION' }],
+  params: struct({}),
+  response: NO_RESPONSE,
+  handler(ctx, [h]) {
+    const s = ctx.core.sessions.get(h!)!;
+    s.policyDigest = extendPolicy(s.authHash, s.policyDigest, u32be(TPM_CC.PolicyAuthValue));
+    s.isAuthValueNeeded = proof === 'hmac';
+    s.isPasswordNeeded = proof === 'password';
+  },
+});
+
 export const ENHANCED_AUTHORIZATION_COMMANDS = [
+  authValuePolicy(TPM_CC.PolicyAuthValue, 'PolicyAuthValue', 'hmac'),
+  authValuePolicy(TPM_CC.PolicyPassword, 'PolicyPassword', 'password'),
   command({
     code: TPM_CC.PolicyPCR, name: 'PolicyPCR',
     handles: [{ name: 'policySession', kind: 'POLICY_SESSION' }],

@@ -159,6 +159,18 @@ describe('object commands (engine)', () => {
     expectRc(run(command(OCC.PolicyCommandCode, [other], [u32(0x184)])), 0x1e4, 'NV_Certify is not implemented: POLICY_CC');
   });
 
+  it('PolicyAuthValue and PolicyPassword both extend with TPM_CC_PolicyAuthValue', () => {
+    const { run } = setup();
+    const expected = createHash('sha256').update(Buffer.alloc(32)).update(u32(0x16b)).digest();
+    assert.equal(expected.toString('hex'), '8fcd2169ab92694e0c633f1ab772842b8241bbc20288981fc7ac1eddc1fddb0e', 'the digest tpm2-tools documents');
+    for (const cc of [0x16b, 0x18c]) {
+      const h = policySession(run, OCC.Unseal);
+      run(command(0x180, [h], []));
+      expectRc(run(command(cc, [h], [])), 0, hex(cc));
+      assert.deepEqual(run(command(0x189, [h], [])).body.subarray(2), expected, hex(cc));
+    }
+  });
+
   it('Duplicate needs a policy; with NULL wraps the duplicate is the sensitive area; Import checks sizes, attributes and integrity', () => {
     const { run, parent, make } = setup();
     const attrs = OBJ.userWithAuth;
