@@ -6,8 +6,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-export const DEBIAN_PACKAGES = ['tpm2-tools', 'swtpm', 'swtpm-tools', 'libtss2-dev', 'tpm2-openssl'];
-const COMMANDS = ['tpm2_startup', 'tpm2_pcrread', 'swtpm', 'swtpm_setup'];
+export const DEBIAN_PACKAGES = ['tpm2-tools', 'swtpm', 'swtpm-tools', 'libtss2-dev', 'tpm2-openssl', 'clevis-tpm2'];
+const COMMANDS = ['tpm2_startup', 'tpm2_pcrread', 'swtpm', 'swtpm_setup', 'clevis'];
 // ossl-modules/tpm2.so: the tpm2-openssl provider.
 const LIBRARIES = ['libtss2-tcti-mssim.so.0', 'libtss2-tcti-swtpm.so.0', 'libtss2-tcti-cmd.so.0', 'libtss2-esys.so.0', 'ossl-modules/tpm2.so'];
 const LIB_DIRS = ['/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib/aarch64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib', '/lib', '/usr/local/lib'];

@@ -14,6 +14,8 @@ import { OBJECT_COMMANDS } from './object.js';
 import { HIERARCHY_COMMANDS } from './hierarchy.js';
 import { ASYMMETRIC_COMMANDS } from './asymmetric.js';
 import { SIGNING_COMMANDS } from './signing.js';
+import { SYMMETRIC_COMMANDS } from './symmetric.js';
+import { DUPLICATION_COMMANDS } from './duplication.js';
 
 const ALL: AnyCommand[] = [
   ...STARTUP_COMMANDS,
@@ -30,6 +32,8 @@ const ALL: AnyCommand[] = [
   ...HIERARCHY_COMMANDS,
   ...ASYMMETRIC_COMMANDS,
   ...SIGNING_COMMANDS,
+  ...SYMMETRIC_COMMANDS,
+  ...DUPLICATION_COMMANDS,
 ];
 
 export const COMMANDS: ReadonlyMap<number, AnyCommand> = new Map(ALL.map((c) => [c.code, c]));

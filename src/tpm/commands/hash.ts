@@ -1,6 +1,6 @@
 /**
  * Part 3 §15.4 Hash and §17 hash/event sequences: HashSequenceStart, SequenceUpdate,
- * SequenceComplete, EventSequenceComplete. Behaviour follows the reference implementation:
+ * HMAC_Start, SequenceComplete (also of HMAC sequences), EventSequenceComplete. Behaviour follows the reference implementation:
  * a sequence of the wrong kind is TPM_RC_MODE on its handle, the sequence is flushed only when
  * the completing command succeeds.
  */
@@ -17,6 +17,9 @@ import { hash } from '../crypto/hash.js';
 import { mayExtend } from '../pcr/pcr-attributes.js';
 import { ticketIsSafe, type SequenceObject } from '../objects/sequence-table.js';
 import { hashCheckTicket } from '../objects/hash-check-ticket.js';
+import { hmacKey } from '../objects/hmac-key.js';
+import { hashInfo } from '../spec/hash-algs.js';
+import { stripTrailingZeros } from '../auth/session-table.js';
 import { NO_RESPONSE } from './no-response.js';
 
 const HASH_RESULT = struct({ outHash: TPM2B_DIGEST, validation: TPMT_TK_HASHCHECK });
@@ -25,9 +28,9 @@ const HANDLE_ONLY: Codec<number> = { read: () => 0, write: () => undefined };
 const SEQUENCE_RESULT = struct({ result: TPM2B_DIGEST, validation: TPMT_TK_HASHCHECK });
 
 /** The sequence behind a handle the dispatcher has found present, if it is of the wanted kind. */
-function sequenceOf(ctx: CommandContext, handle: number, kind: SequenceObject['kind'], handleNumber: number): SequenceObject {
+function sequenceOf(ctx: CommandContext, handle: number, kinds: readonly SequenceObject['kind'][], handleNumber: number): SequenceObject {
   const seq = ctx.core.sequences.get(handle);
-  if (!seq || seq.kind !== kind) throw TpmError.handle(TPM_RC.MODE, handleNumber);
+  if (!seq || !kinds.includes(seq.kind)) throw TpmError.handle(TPM_RC.MODE, handleNumber);
   return seq;
 }
 
@@ -52,6 +55,19 @@ export const HASH_COMMANDS = [
       ctx.core.sequences.start(hashAlg === TPM_ALG.NULL ? undefined : hashAlg, auth, ctx.client).handle,
   }),
   command({
+    code: TPM_CC.HMAC_Start, name: 'HMAC_Start',
+    handles: [{ name: 'handle', kind: 'OBJECT', auth: 'USER' }],
+    params: struct({ auth: TPM2B_AUTH, hashAlg: TPMI_ALG_HASH_NULL }),
+    response: HANDLE_ONLY,
+    responseHandle: (handle) => handle,
+    handler(ctx, [h], { auth, hashAlg }) {
+      const { key, hashAlg: alg } = hmacKey(ctx.core, h!, hashAlg, 2);
+      // The sequence's authValue is no longer than its digest, as any object's.
+      if (stripTrailingZeros(auth).length > hashInfo(alg)!.digestSize) throw TpmError.parameter(TPM_RC.SIZE, 1);
+      return ctx.core.sequences.startHmac(alg, key.sensitive.sensitive, auth, ctx.client).handle;
+    },
+  }),
+  command({
     code: TPM_CC.SequenceUpdate, name: 'SequenceUpdate',
     handles: [{ name: 'sequenceHandle', kind: 'OBJECT', auth: 'USER' }],
     params: struct({ buffer: TPM2B_MAX_BUFFER }),
@@ -69,11 +85,13 @@ export const HASH_COMMANDS = [
     response: SEQUENCE_RESULT,
     flushed: true,
     handler: (ctx, [handle], { buffer, hierarchy }) => {
-      const seq = sequenceOf(ctx, handle!, 'hash', 1);
+      const seq = sequenceOf(ctx, handle!, ['hash', 'hmac'], 1);
       const { digests, ticketSafe } = ctx.core.sequences.result(seq, buffer);
       const result = digests[0]!.digest;
       ctx.core.sequences.flush(seq.handle);
-      return { result, validation: hashCheckTicket(ctx.core, hierarchy, seq.hashAlg, result, ticketSafe) };
+      // An HMAC proves nothing about the data's origin: it always gets the NULL ticket.
+      const ticketHierarchy = seq.kind === 'hmac' ? TPM_RH.NULL : hierarchy;
+      return { result, validation: hashCheckTicket(ctx.core, ticketHierarchy, seq.hashAlg, result, ticketSafe) };
     },
   }),
   command({
@@ -87,7 +105,7 @@ export const HASH_COMMANDS = [
     nv: true,
     flushed: true,
     handler: (ctx, [pcr, handle], { buffer }) => {
-      const seq = sequenceOf(ctx, handle!, 'event', 2);
+      const seq = sequenceOf(ctx, handle!, ['event'], 2);
       const extend = pcr! !== TPM_RH.NULL;
       if (extend && !mayExtend(pcr!, ctx.locality)) throw new TpmError(TPM_RC.LOCALITY);
       const results = ctx.core.sequences.result(seq, buffer).digests;

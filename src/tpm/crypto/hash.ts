@@ -115,3 +115,36 @@ export function createHasher(alg: TPM_ALG_ID): Hasher {
   const entry = requireHashAlg(alg);
   return new NodeHasher(entry, createHash(entry.name));
 }
+
+/**
+ * An incremental HMAC (HMAC sequences) built from two hashers (RFC 2104), because node's Hmac
+ * cannot fork its running state and a sequence must stay usable after a failed completion.
+ */
+class HmacHasher implements Hasher {
+  constructor(
+    readonly alg: HashAlgorithm,
+    private readonly inner: Hasher,
+    private readonly outerPad: Uint8Array,
+  ) {}
+
+  update(...chunks: Uint8Array[]): Hasher {
+    this.inner.update(...chunks);
+    return this;
+  }
+
+  digest(): Uint8Array {
+    return hash(this.alg.alg, this.outerPad, this.inner.digest());
+  }
+
+  copy(): Hasher {
+    return new HmacHasher(this.alg, this.inner.copy(), this.outerPad);
+  }
+}
+
+export function createHmacHasher(alg: TPM_ALG_ID, key: Uint8Array): Hasher {
+  const entry = requireHashAlg(alg);
+  const block = new Uint8Array(entry.blockSize);
+  block.set(key.length > entry.blockSize ? hash(alg, key) : key);
+  const pad = (byte: number): Uint8Array => block.map((b) => b ^ byte);
+  return new HmacHasher(entry, createHasher(alg).update(pad(0x36)), pad(0x5c));
+}

@@ -16,11 +16,13 @@ interface CipherEntry extends SymmetricDef {
   readonly blockBytes: number;
 }
 
-const CIPHERS: readonly CipherEntry[] = [
-  { algorithm: TPM_ALG.AES, keyBits: 128, mode: TPM_ALG.CFB, nodeName: 'aes-128-cfb', blockBytes: 16 },
-  { algorithm: TPM_ALG.AES, keyBits: 192, mode: TPM_ALG.CFB, nodeName: 'aes-192-cfb', blockBytes: 16 },
-  { algorithm: TPM_ALG.AES, keyBits: 256, mode: TPM_ALG.CFB, nodeName: 'aes-256-cfb', blockBytes: 16 },
+/** AES modes by their node:crypto suffix; CBC and ECB take whole blocks only (no padding). */
+const AES_MODES: readonly [number, string][] = [
+  [TPM_ALG.CFB, 'cfb'], [TPM_ALG.CBC, 'cbc'], [TPM_ALG.ECB, 'ecb'], [TPM_ALG.CTR, 'ctr'], [TPM_ALG.OFB, 'ofb'],
 ];
+
+const CIPHERS: readonly CipherEntry[] = AES_MODES.flatMap(([mode, suffix]) =>
+  [128, 192, 256].map((keyBits) => ({ algorithm: TPM_ALG.AES, keyBits, mode, nodeName: `aes-${keyBits}-${suffix}`, blockBytes: 16 })));
 
 /** The implemented (algorithm, keyBits, mode) triples. */
 export function symmetricDefs(): readonly SymmetricDef[] {
@@ -54,12 +56,15 @@ function run(cipher: ReturnType<typeof createCipheriv> | ReturnType<typeof creat
   return bytesOf(Buffer.concat([cipher.update(data), cipher.final()]));
 }
 
+/** ECB takes no IV; the other modes one block of it. */
+const ivFor = (def: SymmetricDef, iv: Uint8Array): Uint8Array | null => (def.mode === TPM_ALG.ECB ? null : iv);
+
 export function symmetricEncrypt(def: SymmetricDef, key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
-  return run(createCipheriv(requireCipher(def).nodeName, key, iv), data);
+  return run(createCipheriv(requireCipher(def).nodeName, key, ivFor(def, iv)).setAutoPadding(false), data);
 }
 
 export function symmetricDecrypt(def: SymmetricDef, key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
-  return run(createDecipheriv(requireCipher(def).nodeName, key, iv), data);
+  return run(createDecipheriv(requireCipher(def).nodeName, key, ivFor(def, iv)).setAutoPadding(false), data);
 }
 
 /**

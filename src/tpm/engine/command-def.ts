@@ -17,6 +17,7 @@ export type HandleKind =
   | 'LOCKOUT' // TPMI_RH_LOCKOUT
   | 'ENTITY' // TPMI_DH_ENTITY
   | 'OBJECT' // TPMI_DH_OBJECT
+  | 'PARENT' // TPMI_DH_PARENT: a hierarchy or an object
   | 'CONTEXT' // TPMI_DH_CONTEXT
   | 'POLICY_SESSION'; // TPMI_SH_POLICY
 

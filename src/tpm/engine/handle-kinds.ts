@@ -5,6 +5,8 @@ import type { HandleKind } from './command-def.js';
 
 const HIERARCHIES = [TPM_RH.OWNER, TPM_RH.ENDORSEMENT, TPM_RH.PLATFORM] as number[];
 
+const isObjectHandle = (h: number): boolean => handleType(h) === TPM_HT.TRANSIENT || handleType(h) === TPM_HT.PERSISTENT;
+
 export const HANDLE_KINDS: Record<HandleKind, (h: number) => boolean> = {
   PCR: (h) => h < LIMITS.PCR_COUNT,
   HIERARCHY: (h) => HIERARCHIES.includes(h),
@@ -16,7 +18,8 @@ export const HANDLE_KINDS: Record<HandleKind, (h: number) => boolean> = {
   ENTITY: (h) =>
     HIERARCHIES.includes(h) || h === TPM_RH.LOCKOUT || h < LIMITS.PCR_COUNT ||
     [TPM_HT.TRANSIENT, TPM_HT.PERSISTENT, TPM_HT.NV_INDEX].includes(handleType(h) as 0x80),
-  OBJECT: (h) => handleType(h) === TPM_HT.TRANSIENT || handleType(h) === TPM_HT.PERSISTENT,
+  OBJECT: isObjectHandle,
+  PARENT: (h) => HIERARCHIES.includes(h) || isObjectHandle(h),
   CONTEXT: (h) => [TPM_HT.HMAC_SESSION, TPM_HT.POLICY_SESSION, TPM_HT.TRANSIENT].includes(handleType(h) as 0x80),
   POLICY_SESSION: (h) => handleType(h) === TPM_HT.POLICY_SESSION,
 };

@@ -16,22 +16,41 @@ import { TPMI_ALG_PUBLIC, publicParmsCodec, type PublicType, type PublicParms } 
  * A TPM2B wrapping a structure: u16 size, then exactly that many octets of the structure. Size 0
  * where the structure is required, or a size that does not match its contents, is TPM_RC_SIZE.
  */
+function readBody<T>(r: Reader, n: number, inner: Codec<T>): T {
+  const sub = r.sub(n);
+  const v = inner.read(sub);
+  if (sub.remaining !== 0) throw new TpmError(TPM_RC.SIZE);
+  return v;
+}
+
 export function sizedStruct<T>(inner: Codec<T>): Codec<T> {
   return {
     isTpm2b: true,
     read(r) {
       const n = r.u16();
       if (n === 0) throw new TpmError(TPM_RC.SIZE);
-      const sub = r.sub(n);
-      const v = inner.read(sub);
-      if (sub.remaining !== 0) throw new TpmError(TPM_RC.SIZE);
-      return v;
+      return readBody(r, n, inner);
     },
     write(w, v) {
       const at = w.length;
       w.u16(0);
       inner.write(w, v);
       w.patchU16(at, w.length - at - 2);
+    },
+  };
+}
+
+/** A sized structure that may be absent (size 0), as LoadExternal's inPrivate. */
+export function optionalSizedStruct<T>(inner: Codec<T>): Codec<T | undefined> {
+  const present = sizedStruct(inner);
+  return {
+    read(r) {
+      const n = r.u16();
+      return n === 0 ? undefined : readBody(r, n, inner);
+    },
+    write(w, v) {
+      if (v === undefined) w.u16(0);
+      else present.write(w, v);
     },
   };
 }
@@ -44,7 +63,8 @@ export const TPM2B_ECC_PARAMETER = sized(LIMITS.MAX_ECC_KEY_BYTES);
 export const TPM2B_SYM_KEY = sized(LIMITS.MAX_SYM_KEY_BYTES);
 export const TPM2B_IV = sized(LIMITS.MAX_SYM_BLOCK_SIZE);
 /** TPM2B_PRIVATE: integrity HMAC and encrypted sensitive area (Part 1 §23.4), or a duplication blob. */
-export const TPM2B_PRIVATE = sized(1024);
+export const MAX_PRIVATE_SIZE = 1024;
+export const TPM2B_PRIVATE = sized(MAX_PRIVATE_SIZE);
 export const TPM2B_ID_OBJECT = sized(2 + MAX_DIGEST_SIZE + 2 + MAX_DIGEST_SIZE);
 
 export const TPMS_ECC_POINT = struct({ x: TPM2B_ECC_PARAMETER, y: TPM2B_ECC_PARAMETER });
@@ -91,6 +111,11 @@ export const TPMT_PUBLIC: Codec<PublicArea> = {
   },
 };
 export const TPM2B_PUBLIC = sizedStruct(TPMT_PUBLIC);
+/**
+ * TPM2B_TEMPLATE (CreateLoaded's inPublic): a TPMT_PUBLIC, or a TPMT_TEMPLATE whose unique is a
+ * TPMS_DERIVE for derived objects; this TPM has no derivation parents, so only the former.
+ */
+export const TPM2B_TEMPLATE = TPM2B_PUBLIC;
 
 /** TPMU_SENSITIVE_COMPOSITE by object type: RSA prime p, ECC private scalar, HMAC key / sealed data, AES key. */
 const SENSITIVE: Record<PublicType, Codec<Uint8Array>> = {
@@ -119,6 +144,8 @@ export const TPMT_SENSITIVE: Codec<SensitiveArea> = {
   },
 };
 export const TPM2B_SENSITIVE = sizedStruct(TPMT_SENSITIVE);
+/** LoadExternal's inPrivate: the sensitive area in the clear, or nothing for a public-only object. */
+export const TPM2B_SENSITIVE_OPTIONAL = optionalSizedStruct(TPMT_SENSITIVE);
 
 export const TPMS_SENSITIVE_CREATE = struct({ userAuth: TPM2B_AUTH, data: TPM2B_SENSITIVE_DATA });
 export type SensitiveCreate = Infer<typeof TPMS_SENSITIVE_CREATE>;

@@ -91,3 +91,12 @@ export function validateTemplate(area: PublicArea, parent: PublicArea | undefine
   checkAttributes(area, parent);
   checkSchemes(area);
 }
+
+/**
+ * Checks a public area LoadExternal loads (the reference's ObjectLoad): with a sensitive area and
+ * a Name, as a template; public only, or without a Name (nameAlg NULL), only its schemes.
+ */
+export function validateExternal(area: PublicArea, withSensitive: boolean): void {
+  if (withSensitive && area.nameAlg !== TPM_ALG.NULL) validateTemplate(area, undefined);
+  else checkSchemes(area);
+}

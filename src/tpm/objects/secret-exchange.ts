@@ -1,22 +1,23 @@
 /**
  * Secret sharing with a decrypt key (Part 1 §11.4.10, Annex B.10 / C.6.1): how a caller hands the
- * TPM a seed only the key can recover. Used for salted sessions ("SECRET"), Import ("DUPLICATE")
+ * TPM a seed only the key can recover (recoverSecret), and how the TPM hands one to another key
+ * (shareSecret, Duplicate's outer wrap). Used for salted sessions ("SECRET"), Import ("DUPLICATE")
  * and ActivateCredential ("IDENTITY").
  * - RSA: the seed is OAEP-encrypted with the key's nameAlg and the label (NUL included).
  * - ECC: the secret is an ephemeral public point; Z = x of d * point, and the seed is
  *   KDFe(nameAlg, Z, label, ephemeral.x, key.x, digest bits).
  */
-import { constants, diffieHellman, privateDecrypt } from 'node:crypto';
+import { constants, diffieHellman, privateDecrypt, publicEncrypt } from 'node:crypto';
 import { TPM_ALG } from '../spec/constants.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import { hashInfo } from '../spec/hash-algs.js';
 import { kdfe } from '../crypto/kdf.js';
 import { nulTerminated } from '../crypto/bytes.js';
-import { eccPublicKey, eccCoordinateBytes } from '../crypto/ecc.js';
-import { decode } from '../marshal/codec.js';
-import { TPMS_ECC_POINT, type EccPoint } from '../marshal/object-types.js';
+import { eccPrivateKey, eccPublicKey, eccCoordinateBytes, generateEccKey } from '../crypto/ecc.js';
+import { decode, encode } from '../marshal/codec.js';
+import { TPMS_ECC_POINT, type EccPoint, type PublicArea } from '../marshal/object-types.js';
 import type { TpmObject } from './tpm-object.js';
-import { curveOf, privateKeyOf } from './key-objects.js';
+import { curveOf, privateKeyOf, publicKeyOf } from './key-objects.js';
 
 export type SecretLabel = 'SECRET' | 'DUPLICATE' | 'IDENTITY';
 
@@ -55,9 +56,39 @@ export function recoverSecret(key: TpmObject, label: SecretLabel, encrypted: Uin
       throw new TpmError(TPM_RC.ECC_POINT);
     }
     const z = new Uint8Array(diffieHellman({ privateKey: privateKeyOf(key), publicKey: ephemeral }));
-    const size = eccCoordinateBytes(curve);
-    const pad = (b: Uint8Array): Uint8Array => b.length === size ? b : Uint8Array.from([...new Uint8Array(size - b.length), ...b]);
-    return kdfe(nameAlg, z, label, pad(point.x), pad((pub.unique as EccPoint).x), info.digestSize * 8);
+    return eccSeed(pub, z, label, point);
+  }
+  throw new TpmError(TPM_RC.KEY);
+}
+
+/** KDFe(nameAlg, Z, label, ephemeral.x, key.x), the coordinates at the curve's size. */
+function eccSeed(pub: PublicArea, z: Uint8Array, label: SecretLabel, ephemeral: EccPoint): Uint8Array {
+  const size = eccCoordinateBytes(curveOf(pub));
+  const pad = (b: Uint8Array): Uint8Array => b.length === size ? b : Uint8Array.from([...new Uint8Array(size - b.length), ...b]);
+  return kdfe(pub.nameAlg, z, label, pad(ephemeral.x), pad((pub.unique as EccPoint).x), hashInfo(pub.nameAlg)!.digestSize * 8);
+}
+
+/**
+ * A fresh seed for the key `pub` and the secret that carries it (the reference's
+ * CryptSecretEncrypt): RSA encrypts a random seed of the nameAlg's size with OAEP, ECC makes an
+ * ephemeral key whose public point is the secret. A key that cannot do either is TPM_RC_KEY.
+ */
+export function shareSecret(pub: PublicArea, label: SecretLabel, rng: (n: number) => Uint8Array): { seed: Uint8Array; encryptedSecret: Uint8Array } {
+  const info = hashInfo(pub.nameAlg);
+  if (!info) throw new TpmError(TPM_RC.KEY);
+  if (pub.type === TPM_ALG.RSA) {
+    const seed = rng(info.digestSize);
+    const encryptedSecret = new Uint8Array(publicEncrypt({
+      key: publicKeyOf(pub), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: info.name, oaepLabel: nulTerminated(label),
+    }, seed));
+    return { seed, encryptedSecret };
+  }
+  if (pub.type === TPM_ALG.ECC) {
+    const curve = curveOf(pub);
+    const ephemeral = generateEccKey(curve, rng);
+    const z = new Uint8Array(diffieHellman({ privateKey: eccPrivateKey(curve, ephemeral.d, ephemeral.x, ephemeral.y), publicKey: publicKeyOf(pub) }));
+    const point = { x: ephemeral.x, y: ephemeral.y };
+    return { seed: eccSeed(pub, z, label, point), encryptedSecret: encode(TPMS_ECC_POINT, point) };
   }
   throw new TpmError(TPM_RC.KEY);
 }

@@ -6,12 +6,12 @@ import { HR, TPM_ALG, TPM_GENERATED_VALUE } from '../spec/constants.js';
 import { LIMITS } from '../spec/limits.js';
 import { HASH_ALGS } from '../spec/hash-algs.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
-import { createHasher, type Hasher } from '../crypto/hash.js';
+import { createHasher, createHmacHasher, type Hasher } from '../crypto/hash.js';
 
 export interface SequenceObject {
   handle: number;
-  /** 'hash' for HashSequenceStart(alg), 'event' for HashSequenceStart(TPM_ALG_NULL). */
-  kind: 'hash' | 'event';
+  /** 'hash' for HashSequenceStart(alg), 'event' for HashSequenceStart(TPM_ALG_NULL), 'hmac' for HMAC_Start. */
+  kind: 'hash' | 'event' | 'hmac';
   /** The sequence's algorithm; TPM_ALG_NULL for an event sequence. */
   hashAlg: number;
   authValue: Uint8Array;
@@ -62,20 +62,21 @@ export class SequenceTable {
 
   /** A new sequence in the lowest free transient handle; `hashAlg` undefined starts an event sequence. */
   start(hashAlg: number | undefined, authValue: Uint8Array, client: number): SequenceObject {
+    const algs = hashAlg === undefined ? HASH_ALGS.map((h) => h.alg) : [hashAlg];
+    const hashers = algs.map((a) => ({ hashAlg: a, hasher: createHasher(a) }));
+    return this.add(hashAlg === undefined ? 'event' : 'hash', hashAlg ?? TPM_ALG.NULL, hashers, authValue, client);
+  }
+
+  /** A new HMAC sequence keyed with `key` (HMAC_Start). */
+  startHmac(hashAlg: number, key: Uint8Array, authValue: Uint8Array, client: number): SequenceObject {
+    return this.add('hmac', hashAlg, [{ hashAlg, hasher: createHmacHasher(hashAlg, key) }], authValue, client);
+  }
+
+  private add(kind: SequenceObject['kind'], hashAlg: number, hashers: SequenceObject['hashers'], authValue: Uint8Array, client: number): SequenceObject {
     if (this.objects.size + this.otherTransients.count >= LIMITS.MAX_LOADED_OBJECTS) throw new TpmError(TPM_RC.OBJECT_MEMORY);
     let handle = HR.TRANSIENT;
     while (this.objects.has(handle) || this.otherTransients.has(handle)) handle++;
-    const algs = hashAlg === undefined ? HASH_ALGS.map((h) => h.alg) : [hashAlg];
-    const obj: SequenceObject = {
-      handle,
-      kind: hashAlg === undefined ? 'event' : 'hash',
-      hashAlg: hashAlg ?? TPM_ALG.NULL,
-      authValue: authValue.slice(),
-      hashers: algs.map((a) => ({ hashAlg: a, hasher: createHasher(a) })),
-      firstBlock: false,
-      ticketSafe: false,
-      client,
-    };
+    const obj: SequenceObject = { handle, kind, hashAlg, authValue: authValue.slice(), hashers, firstBlock: false, ticketSafe: false, client };
     this.objects.set(handle, obj);
     return obj;
   }
