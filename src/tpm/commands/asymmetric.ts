@@ -11,9 +11,8 @@ import { TPM2B_DATA, TPM2B_ECC_POINT, TPM2B_PUBLIC_KEY_RSA, type EccPoint } from
 import type { Scheme } from '../marshal/public-parms-types.js';
 import { TPMT_RSA_DECRYPT } from '../marshal/signature-types.js';
 import { command } from '../engine/command-def.js';
-import { fromBigInt, toBigInt } from '../crypto/big-endian-int.js';
 import { eccCoordinateBytes, eccPublicKey, generateEccKey } from '../crypto/ecc.js';
-import { pointMultiply } from '../crypto/ecc-point.js';
+import { ecdhPoint } from '../crypto/ecdh-point.js';
 import { rsaDecrypt, rsaEncrypt, type RsaEncryptionScheme } from '../crypto/rsa-encryption.js';
 import type { EccCurve } from '../capability/ecc-curves.js';
 import { curveOf, privateKeyOf, publicKeyOf } from '../objects/key-objects.js';
@@ -63,10 +62,11 @@ function ecdhKey(key: TpmObject, rc: number): TpmObject {
 
 /** d * P as TPMS_ECC_POINT with coordinates of the curve's size. */
 function multiplied(curve: EccCurve, point: EccPoint, d: Uint8Array): EccPoint {
-  const z = pointMultiply(curve, { x: toBigInt(point.x), y: toBigInt(point.y) }, toBigInt(d));
-  if (!z) throw new TpmError(TPM_RC.NO_RESULT);
-  const size = eccCoordinateBytes(curve);
-  return { x: fromBigInt(z.x, size), y: fromBigInt(z.y, size) };
+  try {
+    return ecdhPoint(curve, d, point);
+  } catch {
+    throw new TpmError(TPM_RC.NO_RESULT);
+  }
 }
 
 export const ASYMMETRIC_COMMANDS = [

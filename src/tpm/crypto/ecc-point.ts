@@ -1,8 +1,8 @@
 /**
  * Points of the NIST prime curves in affine coordinates over BigInt, for what node:crypto does not
- * expose: the full point d * P (ECDH_ZGen and ECDH_KeyGen return x and y; node's ECDH gives only x)
- * and the sum of two points (ECDSA verification of a digest). The curves' a is -3. Not constant
- * time: a scalar's bits show in the timing, which an emulator accepts.
+ * expose: the sum of two points (ECDSA verification of a digest, choosing the y of an ECDH result).
+ * The curves' a is -3. Not constant time, so it only ever sees public values; products with a
+ * secret scalar are node's (baseMultiply, ecdh-point.ts).
  */
 import { createECDH } from 'node:crypto';
 import type { EccCurve } from '../capability/ecc-curves.js';
