@@ -12,7 +12,7 @@ import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import { hashInfo } from '../spec/hash-algs.js';
 import { kdfe } from '../crypto/kdf.js';
 import { nulTerminated } from '../crypto/bytes.js';
-import { eccPublicKey, eccCoordinateBytes } from '../crypto/ecc.js';
+import { eccPublicKey } from '../crypto/ecc.js';
 import { decode } from '../marshal/codec.js';
 import { TPMS_ECC_POINT, type EccPoint } from '../marshal/object-types.js';
 import type { TpmObject } from './tpm-object.js';
@@ -54,10 +54,10 @@ export function recoverSecret(key: TpmObject, label: SecretLabel, encrypted: Uin
     } catch {
       throw new TpmError(TPM_RC.ECC_POINT);
     }
+    // Z is the full-size x coordinate; the party infos are the x coordinates exactly as marshaled
+    // (a sender that drops a leading zero octet hashes the shorter one, as the reference TPM does).
     const z = new Uint8Array(diffieHellman({ privateKey: privateKeyOf(key), publicKey: ephemeral }));
-    const size = eccCoordinateBytes(curve);
-    const pad = (b: Uint8Array): Uint8Array => b.length === size ? b : Uint8Array.from([...new Uint8Array(size - b.length), ...b]);
-    return kdfe(nameAlg, z, label, pad(point.x), pad((pub.unique as EccPoint).x), info.digestSize * 8);
+    return kdfe(nameAlg, z, label, point.x, (pub.unique as EccPoint).x, info.digestSize * 8);
   }
   throw new TpmError(TPM_RC.KEY);
 }
