@@ -2,7 +2,8 @@
  * Secret sharing with a decrypt key (Part 1 §11.4.10, Annex B.10 / C.6.1): how a caller hands the
  * TPM a seed only the key can recover. Used for salted sessions ("SECRET"), Import ("DUPLICATE")
  * and ActivateCredential ("IDENTITY").
- * - RSA: the seed is OAEP-encrypted with the key's nameAlg and the label (NUL included).
+ * - RSA: the seed is OAEP-encrypted with the key's nameAlg (or its OAEP scheme's hash) and the
+ *   label (NUL included).
  * - ECC: the secret is an ephemeral public point; Z = x of d * point, and the seed is
  *   KDFe(nameAlg, Z, label, ephemeral.x, key.x, digest bits).
  */
@@ -15,15 +16,26 @@ import { nulTerminated } from '../crypto/bytes.js';
 import { eccPublicKey } from '../crypto/ecc.js';
 import { decode } from '../marshal/codec.js';
 import { TPMS_ECC_POINT, type EccPoint } from '../marshal/object-types.js';
+import type { Scheme } from '../marshal/public-parms-types.js';
 import type { TpmObject } from './tpm-object.js';
 import { curveOf, privateKeyOf } from './key-objects.js';
 
 export type SecretLabel = 'SECRET' | 'DUPLICATE' | 'IDENTITY';
 
 /**
- * The seed in `encrypted` for a decrypt key. A key that cannot decrypt is TPM_RC_KEY; a secret that
- * does not decrypt or is no point on the curve is TPM_RC_VALUE / TPM_RC_ECC_POINT (unnumbered: the
- * caller numbers them with its parameter).
+ * The OAEP hash of an RSA key: its own OAEP scheme's, or nameAlg when it has none (as the reference
+ * TPM's CryptSecretDecrypt does); any other scheme cannot share secrets and gives TPM_ALG_NULL.
+ */
+function oaepHashAlg(scheme: Scheme, nameAlg: number): number {
+  if (scheme.scheme === TPM_ALG.NULL) return nameAlg;
+  return scheme.scheme === TPM_ALG.OAEP ? scheme.hashAlg ?? TPM_ALG.NULL : TPM_ALG.NULL;
+}
+
+/**
+ * The seed in `encrypted` for a decrypt key. A key that cannot decrypt is TPM_RC_KEY, an RSA key
+ * with a scheme other than OAEP TPM_RC_SCHEME; a secret that does not decrypt (or holds more than a
+ * digest) or is no point on the curve is TPM_RC_VALUE / TPM_RC_ECC_POINT (unnumbered: the caller
+ * numbers them with its parameter).
  */
 export function recoverSecret(key: TpmObject, label: SecretLabel, encrypted: Uint8Array): Uint8Array {
   const pub = key.publicArea;
@@ -31,14 +43,19 @@ export function recoverSecret(key: TpmObject, label: SecretLabel, encrypted: Uin
   const info = hashInfo(nameAlg);
   if (!info) throw new TpmError(TPM_RC.KEY);
   if (pub.type === TPM_ALG.RSA) {
+    const oaep = hashInfo(oaepHashAlg(pub.parameters.scheme, nameAlg));
+    if (!oaep) throw new TpmError(TPM_RC.SCHEME);
     if (encrypted.length !== pub.parameters.keyBits / 8) throw new TpmError(TPM_RC.VALUE);
+    let seed: Uint8Array;
     try {
-      return new Uint8Array(privateDecrypt({
-        key: privateKeyOf(key), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: info.name, oaepLabel: nulTerminated(label),
+      seed = new Uint8Array(privateDecrypt({
+        key: privateKeyOf(key), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: oaep.name, oaepLabel: nulTerminated(label),
       }, encrypted));
     } catch {
       throw new TpmError(TPM_RC.VALUE);
     }
+    if (seed.length > oaep.digestSize) throw new TpmError(TPM_RC.VALUE);
+    return seed;
   }
   if (pub.type === TPM_ALG.ECC) {
     const curve = curveOf(pub);
