@@ -11,8 +11,7 @@ import { SwtpmDataClient } from '../test/helpers/raw-client.js';
 import { startSwtpm } from '../test/helpers/swtpm.js';
 import { responseCode } from '../test/helpers/tpm-commands.js';
 import { flushCommand, loadCommand, parseContext, saveCommand } from '../test/tpm/helpers/session-cmd.js';
-import type { PublicArea } from '../src/tpm/marshal/object-types.js';
-import { createPrimaryCommand, parseCreatePrimary, saltedSessionCommand, signCommand, TEMPLATES } from './bench-key-commands.js';
+import { createPrimaryCommand, parseCreatePrimary, saltedSessionCommand, signCommand, TEMPLATES, type CreatedPrimary, type KeyTemplate } from '../test/helpers/key-commands.js';
 import { runSlice, startupIfNeeded, type Step } from './bench-round-trips.js';
 import { median } from './bench-stats.js';
 
@@ -25,11 +24,17 @@ class TpmFailure extends Error {
 
 const TPM_RC_COMMAND_CODE = 0x143;
 
+/** TPM_RC_YIELDED, TPM_RC_TESTING, TPM_RC_RETRY: "send it again" (swtpm answers the first ECDSA Sign with RETRY). */
+const RETRY_CODES = [0x908, 0x90a, 0x922];
+const MAX_TRIES = 5;
+
 async function send(client: SwtpmDataClient, what: string, bytes: Buffer): Promise<Buffer> {
-  const response = await client.transmit(bytes);
-  const rc = responseCode(response);
-  if (rc !== 0) throw new TpmFailure(what, rc);
-  return response;
+  for (let tries = 1; ; tries++) {
+    const response = await client.transmit(bytes);
+    const rc = responseCode(response);
+    if (rc === 0) return response;
+    if (!RETRY_CODES.includes(rc) || tries === MAX_TRIES) throw new TpmFailure(what, rc);
+  }
 }
 
 interface KeyTarget {
@@ -58,24 +63,24 @@ export interface KeyRow {
   failure?: string;
 }
 
-async function createPrimary(client: SwtpmDataClient, template: PublicArea, loaded: number[]): Promise<{ handle: number; outPublic: PublicArea }> {
-  const made = parseCreatePrimary(await send(client, 'CreatePrimary', createPrimaryCommand(template)));
+async function createPrimary(client: SwtpmDataClient, template: KeyTemplate, loaded: number[]): Promise<CreatedPrimary> {
+  const made = parseCreatePrimary(await send(client, 'CreatePrimary', createPrimaryCommand(template)), template);
   loaded.push(made.handle);
   return made;
 }
 
 /** CreatePrimary and FlushContext of the object, over and over. */
-const repeatedPrimary = (name: string, template: PublicArea, target: number): KeyOp => ({
+const repeatedPrimary = (name: string, template: KeyTemplate, target: number): KeyOp => ({
   name, target,
   prepare: async (client) => async () => {
-    const { handle } = parseCreatePrimary(await send(client, 'CreatePrimary', createPrimaryCommand(template)));
+    const handle = (await send(client, 'CreatePrimary', createPrimaryCommand(template))).readUInt32BE(10);
     await send(client, 'FlushContext', flushCommand(handle));
   },
 });
 
 const DIGEST = Buffer.alloc(32, 0x5a);
 
-const sign = (name: string, template: PublicArea): KeyOp => ({
+const sign = (name: string, template: KeyTemplate): KeyOp => ({
   name, target: 1,
   async prepare(client, loaded) {
     const { handle } = await createPrimary(client, template, loaded);
@@ -105,8 +110,8 @@ const REPEATED_OPS: readonly KeyOp[] = [
     name: 'StartAuthSession salted with an RSA-2048 key + FlushContext',
     target: 1,
     async prepare(client, loaded) {
-      const { handle, outPublic } = await createPrimary(client, TEMPLATES.rsaStorage, loaded);
-      const bytes = saltedSessionCommand(handle, outPublic, Buffer.alloc(32, 0x3c));
+      const { handle, publicKey } = await createPrimary(client, TEMPLATES.rsaStorage, loaded);
+      const bytes = saltedSessionCommand(handle, publicKey, Buffer.alloc(32, 0x3c));
       return async () => {
         const session = (await send(client, 'StartAuthSession', bytes)).readUInt32BE(10);
         await send(client, 'FlushContext', flushCommand(session));
