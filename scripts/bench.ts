@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: the engine alone (in-process), then round trips of mrtpm against the Node.js
  * floor server and real swtpm through the same raw client, then what MR mirroring costs, mrtpm's
- * cold start and idle RSS, and the MR log replay speed. Prints markdown tables, marks each target
- * met or missed, and writes bench-results.json. `npm run bench -- --engine` runs only the first
- * part. BENCH_SECONDS sets the measured time per operation and target (default 2).
+ * cold start and idle RSS, and the MR log replay speed, and key operations against swtpm. Prints
+ * markdown tables, marks each target met or missed, and writes bench-results.json. `npm run bench
+ * -- --engine` runs only the first part, `-- --keys` only the key operations. BENCH_SECONDS sets
+ * the measured time per operation and target (default 2).
  */
 import { writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
@@ -16,6 +17,7 @@ import { makeTempDir, removeDir } from '../test/helpers/state-dirs.js';
 import { startSwtpm } from '../test/helpers/swtpm.js';
 import { commands, expectSuccess } from '../test/helpers/tpm-commands.js';
 import { engineBench, type EngineRow } from './bench-engine.js';
+import { keyBench, type KeyRow } from './bench-keys.js';
 import { mirrorOverhead, replaySpeed, type MirrorOverhead } from './bench-mr.js';
 import { measureRoundTrips, ROUND_TRIP_OPS, startupIfNeeded, type RoundTripRow, type Target } from './bench-round-trips.js';
 import { median } from './bench-stats.js';
@@ -25,6 +27,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 /** Rounds per round-trip operation: each target gets SECONDS / ROUNDS per round. */
 const ROUNDS = 8;
 const COLD_STARTS = 5;
+/** Key operations: fresh starts for the first RSA primary, rounds of slices for the rest. */
+const KEY_FIRST_ROUNDS = 3;
+const KEY_ROUNDS = 5;
 const REPLAY_EVENTS = 100_000;
 /** Targets of the stage 2b issue. */
 const TARGETS = {
@@ -73,6 +78,23 @@ function printRoundTrips(rows: RoundTripRow[]): void {
   }
   console.log('');
 }
+
+function printKeys(rows: KeyRow[]): void {
+  console.log('### Key operations against swtpm (median of rounds; first primary: fresh state per round)\n');
+  console.log('| operation | mrtpm ms/op | swtpm ms/op | mrtpm/swtpm | target |');
+  console.log('| --- | ---: | ---: | ---: | --- |');
+  for (const r of rows) {
+    if (r.failure !== undefined || r.mrtpmOverSwtpm === undefined) {
+      console.log(`| ${r.operation} | | | | ${r.failure ?? 'no figures'} |`);
+      continue;
+    }
+    const target = `>= ${r.target}x swtpm: ${mark(r.mrtpmOverSwtpm >= r.target)}`;
+    console.log(`| ${r.operation} | ${fmt(r.mrtpmMs!, 2)} | ${fmt(r.swtpmMs!, 2)} | ${fmt(r.mrtpmOverSwtpm, 2)} | ${target} |`);
+  }
+  console.log('');
+}
+
+const keyRows = (): Promise<KeyRow[]> => keyBench(KEY_FIRST_ROUNDS, KEY_ROUNDS, (SECONDS * 1000) / KEY_ROUNDS);
 
 async function roundTrips(): Promise<RoundTripRow[]> {
   const mrtpm = await startMrtpm({ protocol: 'swtpm', logLevel: 'silent', extraArgs: ['--mr', 'none'] });
@@ -187,17 +209,23 @@ async function swtpmIdleRss(): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--keys')) {
+    printKeys(await keyRows());
+    return;
+  }
   const engine = engineBench();
   printEngine(engine);
   if (process.argv.includes('--engine')) return;
   const throughput = await roundTrips();
   printRoundTrips(throughput);
+  const keys = await keyRows();
+  printKeys(keys);
   const mirror = await mirrorOverhead(SECONDS);
   const cold = [await coldStart('none'), await coldStart('tdx-sim')];
   const swtpmKiB = await swtpmIdleRss();
   const replay = replaySpeed(REPLAY_EVENTS);
   printMrAndStart(mirror, cold, swtpmKiB, replay);
-  const results = { date: new Date().toISOString(), node: process.version, secondsPerTarget: SECONDS, targets: TARGETS, engine, throughput, mirror, cold, swtpmIdleRssKiB: swtpmKiB, replay };
+  const results = { date: new Date().toISOString(), node: process.version, secondsPerTarget: SECONDS, targets: TARGETS, engine, throughput, keys, mirror, cold, swtpmIdleRssKiB: swtpmKiB, replay };
   await writeFile('bench-results.json', `${JSON.stringify(results, null, 2)}\n`);
   console.log('\nwrote bench-results.json');
 }
