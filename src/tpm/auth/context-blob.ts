@@ -8,6 +8,8 @@ import { MAX_DIGEST_SIZE } from '../spec/hash-algs.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import type { PersistentState, SessionState, StoredObject } from '../state/tpm-state.js';
 import { stateFromJson, stateToJson } from '../state/serialize.js';
+import { LIMITS } from '../spec/limits.js';
+import { UINT32, decode, encode, sized, struct } from '../marshal/codec.js';
 import { hmac } from '../crypto/hash.js';
 import { kdfa } from '../crypto/kdf.js';
 import { concatBytes, u32be } from '../crypto/bytes.js';
@@ -51,8 +53,13 @@ interface Binding {
 
 export const OBJECT_SALT_BYTES = 16;
 
+/** Integrity keys by epoch value (the reset epoch and the proofs are replaced, never changed in place). */
+const integrityKeys = new WeakMap<Uint8Array, Uint8Array>();
+
 function integrityKey(p: PersistentState, b: Binding): Uint8Array {
-  return kdfa(INTEGRITY_ALG, p.contextSecret, 'CONTEXT INTEGRITY', b.epoch, new Uint8Array(0), CONTEXT_INTEGRITY_SIZE * 8);
+  let key = integrityKeys.get(b.epoch);
+  if (!key) integrityKeys.set(b.epoch, (key = kdfa(INTEGRITY_ALG, p.contextSecret, 'CONTEXT INTEGRITY', b.epoch, new Uint8Array(0), CONTEXT_INTEGRITY_SIZE * 8)));
+  return key;
 }
 
 /** Encryption key and IV: distinct for every (epoch, sequence, handle, salt), so no CFB key stream repeats. */
@@ -95,13 +102,20 @@ function openContext(p: PersistentState, h: ContextHeader, epoch: Uint8Array, sa
 }
 
 /** The payload of an opened blob; the integrity value was right, so a foreign layout can only be another format version. */
-function payloadOf(plain: Uint8Array, payload: number): string {
+function payloadOf(plain: Uint8Array, payload: number): Uint8Array {
   if (plain[0] !== FORMAT_VERSION || plain[1] !== payload) throw new InvalidContext(TPM_RC.INTEGRITY);
-  return new TextDecoder().decode(plain.subarray(2));
+  return plain.subarray(2);
 }
 
-const sealed = (payload: number, value: unknown): Uint8Array =>
-  concatBytes(Uint8Array.of(FORMAT_VERSION, payload), new TextEncoder().encode(stateToJson(value)));
+const sealed = (payload: number, body: Uint8Array): Uint8Array => concatBytes(Uint8Array.of(FORMAT_VERSION, payload), body);
+
+/** An object in its blob: marshaled like the Part 2 structures it holds, no JSON (ContextSave of keys is frequent). */
+const STORED_OBJECT = struct({
+  public: sized(LIMITS.MAX_CONTEXT_SIZE),
+  sensitive: sized(LIMITS.MAX_CONTEXT_SIZE),
+  hierarchy: UINT32,
+  qualifiedName: sized(2 + MAX_DIGEST_SIZE),
+});
 
 /** A session's state as the blob carries it; handle and owning client come from the load. */
 type SavedSession = Omit<SessionState, 'handle' | 'client'>;
@@ -110,12 +124,12 @@ type SavedSession = Omit<SessionState, 'handle' | 'client'>;
 export function sealSession(p: PersistentState, h: ContextHeader, s: SessionState): Uint8Array {
   const { handle: _handle, client: _client, ...rest } = s;
   const saved: SavedSession = rest;
-  return sealContext(p, h, { epoch: p.resetEpoch, salt: new Uint8Array(0) }, sealed(PAYLOAD_SESSION, saved));
+  return sealContext(p, h, { epoch: p.resetEpoch, salt: new Uint8Array(0) }, sealed(PAYLOAD_SESSION, new TextEncoder().encode(stateToJson(saved))));
 }
 
 /** The session state in a contextBlob (integrity checked), with handle = savedHandle. */
 export function openSession(p: PersistentState, h: ContextHeader, blob: Uint8Array, client: number): SessionState {
-  const saved = stateFromJson<SavedSession>(payloadOf(openContext(p, h, p.resetEpoch, 0, blob), PAYLOAD_SESSION));
+  const saved = stateFromJson<SavedSession>(new TextDecoder().decode(payloadOf(openContext(p, h, p.resetEpoch, 0, blob), PAYLOAD_SESSION)));
   return { ...saved, handle: h.savedHandle, client };
 }
 
@@ -125,9 +139,9 @@ export function openSession(p: PersistentState, h: ContextHeader, blob: Uint8Arr
  * objects, every TPM Reset for the null hierarchy's).
  */
 export function sealObject(p: PersistentState, h: ContextHeader, proof: Uint8Array, o: StoredObject, salt: Uint8Array): Uint8Array {
-  return sealContext(p, h, { epoch: proof, salt }, sealed(PAYLOAD_OBJECT, o));
+  return sealContext(p, h, { epoch: proof, salt }, sealed(PAYLOAD_OBJECT, encode(STORED_OBJECT, o)));
 }
 
 export function openObject(p: PersistentState, h: ContextHeader, proof: Uint8Array, blob: Uint8Array): StoredObject {
-  return stateFromJson<StoredObject>(payloadOf(openContext(p, h, proof, OBJECT_SALT_BYTES, blob), PAYLOAD_OBJECT));
+  return decode(STORED_OBJECT, payloadOf(openContext(p, h, proof, OBJECT_SALT_BYTES, blob), PAYLOAD_OBJECT));
 }

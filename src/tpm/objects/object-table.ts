@@ -11,7 +11,7 @@ import type { PersistentState, StoredObject } from '../state/tpm-state.js';
 import { encode } from '../marshal/codec.js';
 import { TPMT_SENSITIVE, readPublicBytes } from '../marshal/object-types.js';
 import { Reader } from '../marshal/reader.js';
-import { makeObject, type TpmObject } from './tpm-object.js';
+import { objectName, type TpmObject } from './tpm-object.js';
 import type { TransientSlots } from './sequence-table.js';
 
 /** Persistent handles this TPM keeps (TPM_PT_HR_PERSISTENT_MIN). */
@@ -23,8 +23,11 @@ export function toStored(o: TpmObject): StoredObject {
 }
 
 export function fromStored(stored: StoredObject): Omit<TpmObject, 'handle' | 'client'> {
-  const object = makeObject(readPublicBytes(stored.public), TPMT_SENSITIVE.read(new Reader(stored.sensitive)), stored.hierarchy, new Uint8Array(0));
-  return { ...object, qualifiedName: stored.qualifiedName };
+  const publicArea = readPublicBytes(stored.public);
+  return {
+    publicArea, publicBytes: stored.public, sensitive: TPMT_SENSITIVE.read(new Reader(stored.sensitive)),
+    name: objectName(publicArea.nameAlg, stored.public), qualifiedName: stored.qualifiedName, hierarchy: stored.hierarchy,
+  };
 }
 
 export class ObjectTable {
