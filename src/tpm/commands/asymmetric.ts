@@ -7,19 +7,23 @@ import { TPM_ALG, TPMA_OBJECT } from '../spec/constants.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import { hashInfo } from '../spec/hash-algs.js';
 import { struct } from '../marshal/codec.js';
-import { TPM2B_DATA, TPM2B_ECC_POINT, TPM2B_PUBLIC_KEY_RSA, type EccPoint } from '../marshal/object-types.js';
+import { TPM2B_DATA, TPM2B_ECC_POINT, TPM2B_PUBLIC_KEY_RSA, TPMS_ALGORITHM_DETAIL_ECC, type EccPoint } from '../marshal/object-types.js';
+import { TPMI_ECC_CURVE } from '../marshal/public-parms-types.js';
 import type { Scheme } from '../marshal/public-parms-types.js';
 import { TPMT_RSA_DECRYPT } from '../marshal/signature-types.js';
 import { command } from '../engine/command-def.js';
-import { eccCoordinateBytes, eccPublicKey, generateEccKey } from '../crypto/ecc.js';
+import { eccCoordinateBytes, eccDomain, eccPublicKey, generateEccKey } from '../crypto/ecc.js';
 import { ecdhPoint } from '../crypto/ecdh-point.js';
 import { rsaDecrypt, rsaEncrypt, type RsaEncryptionScheme } from '../crypto/rsa-encryption.js';
-import type { EccCurve } from '../capability/ecc-curves.js';
+import { eccCurve, type EccCurve } from '../capability/ecc-curves.js';
 import { curveOf, privateKeyOf, publicKeyOf } from '../objects/key-objects.js';
 import type { TpmObject } from '../objects/tpm-object.js';
 import { keyScheme } from '../objects/signatures.js';
 
 const has = (attributes: number, bit: number): boolean => (attributes & bit) !== 0;
+
+/** The KDF hash ECC_Parameters reports by curve size. */
+const CURVE_KDF_HASH: Record<number, number> = { 256: TPM_ALG.SHA256, 384: TPM_ALG.SHA384, 521: TPM_ALG.SHA512 };
 
 /** The RSA key at handle 1; another type is TPM_RC_KEY, a key without decrypt (or, if `unrestricted`, a restricted one) TPM_RC_ATTRIBUTES. */
 function rsaDecryptKey(key: TpmObject, unrestricted: boolean): TpmObject {
@@ -131,6 +135,20 @@ export const ASYMMETRIC_COMMANDS = [
         throw TpmError.parameter(TPM_RC.ECC_POINT, 1);
       }
       return { outPoint: multiplied(curve, inPoint, key.sensitive.sensitive) };
+    },
+  }),
+  command({
+    code: TPM_CC.ECC_Parameters, name: 'ECC_Parameters',
+    handles: [],
+    params: struct({ curveID: TPMI_ECC_CURVE }),
+    response: struct({ parameters: TPMS_ALGORITHM_DETAIL_ECC }),
+    handler(_ctx, _h, { curveID }) {
+      const curve = eccCurve(curveID)!;
+      // As the reference reports the NIST curves: the SP800-56A KDF with the hash of the curve's
+      // strength, no signing scheme, cofactor 1.
+      const kdf = { scheme: TPM_ALG.KDF1_SP800_56A, hashAlg: CURVE_KDF_HASH[curve.keyBits]! };
+      const parameters = { curveID, keySize: curve.keyBits, kdf, sign: { scheme: TPM_ALG.NULL }, ...eccDomain(curve), h: Uint8Array.of(1) };
+      return { parameters };
     },
   }),
 ];

@@ -13,12 +13,24 @@ import { InvalidContext, OBJECT_SALT_BYTES, openObject, openSession, sealObject,
 import { TPMA_OBJECT } from '../spec/constants.js';
 import type { TpmCore } from '../engine/tpm-core.js';
 import { fromStored, toStored } from '../objects/object-table.js';
+import { concatBytes, u32be } from '../crypto/bytes.js';
 import { NO_RESPONSE } from './no-response.js';
 import { asHandle } from '../objects/object-loading.js';
 
 /** TPMS_CONTEXT.savedHandle of an object (Part 2 §14.6): 0x80000000, or 0x80000002 for an stClear object. */
 const SAVED_OBJECT = 0x80000000;
 const SAVED_STCLEAR_OBJECT = 0x80000002;
+
+/**
+ * What an object blob is bound to: its hierarchy's proof, and for an stClear object also the
+ * reset and restart counts, so that its context does not load after a TPM Reset or Restart
+ * (Part 1 §30.6.2).
+ */
+function objectEpoch(core: TpmCore, hierarchy: number, savedHandle: number): Uint8Array {
+  const proof = core.proof(hierarchy);
+  if (savedHandle !== SAVED_STCLEAR_OBJECT) return proof;
+  return concatBytes(proof, u32be(core.persistent.resetCount), u32be(core.persistent.restartCount));
+}
 
 /** ContextSave of a transient object: it stays loaded; the blob is bound to its hierarchy. */
 function saveObject(core: TpmCore, h: number): { sequence: bigint; savedHandle: number; hierarchy: number; contextBlob: Uint8Array } {
@@ -28,7 +40,7 @@ function saveObject(core: TpmCore, h: number): { sequence: bigint; savedHandle: 
   const sequence = core.sessions.nextContextSequence();
   const savedHandle = o.publicArea.objectAttributes & TPMA_OBJECT.stClear ? SAVED_STCLEAR_OBJECT : SAVED_OBJECT;
   const header = { sequence, savedHandle, hierarchy: o.hierarchy };
-  const blob = sealObject(core.persistent, header, core.proof(o.hierarchy), toStored(o), core.random(OBJECT_SALT_BYTES));
+  const blob = sealObject(core.persistent, header, objectEpoch(core, o.hierarchy, savedHandle), toStored(o), core.random(OBJECT_SALT_BYTES));
   return { ...header, contextBlob: blob };
 }
 
@@ -39,7 +51,7 @@ function loadObject(ctx: CommandContext, header: ContextHeader, blob: Uint8Array
   if (!core.hierarchyEnabled(header.hierarchy)) throw TpmError.parameter(TPM_RC.HIERARCHY, 1);
   let stored;
   try {
-    stored = openObject(core.persistent, header, core.proof(header.hierarchy), blob);
+    stored = openObject(core.persistent, header, objectEpoch(core, header.hierarchy, header.savedHandle), blob);
   } catch (e) {
     throw e instanceof InvalidContext ? TpmError.parameter(e.rc, 1) : e;
   }

@@ -51,3 +51,32 @@ export function eccPublicKey(curve: EccCurve, x: Uint8Array, y: Uint8Array): Key
     throw new RangeError('point not on curve');
   }
 }
+
+export interface EccDomain {
+  p: Uint8Array;
+  a: Uint8Array;
+  b: Uint8Array;
+  gX: Uint8Array;
+  gY: Uint8Array;
+  n: Uint8Array;
+}
+
+const domains = new Map<number, EccDomain>();
+
+/**
+ * The domain parameters of a NIST curve (a = -3): p and n from the curve table, G from node's ECDH
+ * with the private key 1, and b = y^2 - x^3 + 3x at G.
+ */
+export function eccDomain(curve: EccCurve): EccDomain {
+  let domain = domains.get(curve.curveID);
+  if (domain) return domain;
+  const size = eccCoordinateBytes(curve);
+  const g = eccPublicPoint(curve, Uint8Array.of(1));
+  const p = curve.prime;
+  const x = toBigInt(g.x);
+  const y = toBigInt(g.y);
+  const b = (((y * y - x * x * x + 3n * x) % p) + p) % p;
+  domain = { p: fromBigInt(p, size), a: fromBigInt(p - 3n, size), b: fromBigInt(b, size), gX: g.x, gY: g.y, n: fromBigInt(curve.order, size) };
+  domains.set(curve.curveID, domain);
+  return domain;
+}

@@ -10,7 +10,7 @@ import { type Codec, type Infer, UINT8, UINT16, UINT32, restricted, sized, struc
 import { Reader } from './reader.js';
 import { Writer } from './writer.js';
 import { TPM2B_DIGEST, TPM2B_AUTH, TPM2B_SENSITIVE_DATA, TPML_PCR_SELECTION, TPMI_RH_HIERARCHY_NULL } from './types.js';
-import { TPMI_ALG_PUBLIC, publicParmsCodec, type PublicType, type PublicParms } from './public-parms-types.js';
+import { TPMI_ALG_PUBLIC, TPMT_ECC_SCHEME, TPMT_KDF_SCHEME, publicParmsCodec, type PublicType, type PublicParms } from './public-parms-types.js';
 
 /**
  * A TPM2B wrapping a structure: u16 size, then exactly that many octets of the structure. Size 0
@@ -70,6 +70,13 @@ export const TPM2B_ID_OBJECT = sized(2 + MAX_DIGEST_SIZE + 2 + MAX_DIGEST_SIZE);
 export const TPMS_ECC_POINT = struct({ x: TPM2B_ECC_PARAMETER, y: TPM2B_ECC_PARAMETER });
 export type EccPoint = Infer<typeof TPMS_ECC_POINT>;
 export const TPM2B_ECC_POINT = sizedStruct(TPMS_ECC_POINT);
+
+/** TPMS_ALGORITHM_DETAIL_ECC (Part 2 §11.2.5.9): what ECC_Parameters reports of a curve. */
+export const TPMS_ALGORITHM_DETAIL_ECC = struct({
+  curveID: UINT16, keySize: UINT16, kdf: TPMT_KDF_SCHEME, sign: TPMT_ECC_SCHEME,
+  p: TPM2B_ECC_PARAMETER, a: TPM2B_ECC_PARAMETER, b: TPM2B_ECC_PARAMETER,
+  gX: TPM2B_ECC_PARAMETER, gY: TPM2B_ECC_PARAMETER, n: TPM2B_ECC_PARAMETER, h: TPM2B_ECC_PARAMETER,
+});
 
 /** TPMA_OBJECT: reserved bits set are TPM_RC_RESERVED_BITS. */
 export const TPMA_OBJECT_CODEC = restricted<number>(UINT32, (v) => (v & TPMA_OBJECT.reserved) === 0, TPM_RC.RESERVED_BITS);

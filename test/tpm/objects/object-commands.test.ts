@@ -135,6 +135,22 @@ describe('objects: CreatePrimary, Create, Load, ReadPublic, object contexts (Par
     assert.equal(rcOf(b.run(loadCtx(savedNull))), P(RC.INTEGRITY, 1));
   });
 
+  it('an stClear object context loads until the next TPM Restart; others survive it', () => {
+    const { tpm, run, ok } = tpmOn(manufacture());
+    const loadCtx = (c: ReturnType<typeof parseContext>): Buffer => command(0x161, [], [contextBytes(c)]);
+    const stClear = parseCreatePrimary(ok(createPrimary(RH.OWNER, eccTemplate({ attributes: STORAGE | OBJ.stClear })))).handle;
+    const plain = parseCreatePrimary(ok(createPrimary(RH.OWNER, eccTemplate()))).handle;
+    const savedStClear = parseContext(parseResponse(ok(saveCommand(stClear))).body);
+    const savedPlain = parseContext(parseResponse(ok(saveCommand(plain))).body);
+    assert.equal(savedStClear.savedHandle, 0x80000002);
+    ok(loadCtx(savedStClear));
+    ok(SHUTDOWN_STATE);
+    tpm.init();
+    ok(STARTUP_CLEAR);
+    assert.equal(rcOf(run(loadCtx(savedStClear))), P(RC.INTEGRITY, 1));
+    ok(loadCtx(savedPlain));
+  });
+
   it('objects of a client are flushed when it goes; the slots are MAX_LOADED_OBJECTS (16) shared with sequences', () => {
     const { tpm, run, ok } = tpmOn(manufacture());
     for (let i = 0; i < 15; i++) ok(createPrimary(RH.OWNER, eccTemplate()), 7);
