@@ -8,27 +8,39 @@ import { base64url, fromBigInt, modInverse, toBigInt } from './big-endian-int.js
 
 export const DEFAULT_RSA_EXPONENT = 65537;
 
-/** Odd primes below 2000: candidates divisible by one are skipped before the Miller-Rabin test. */
-const SMALL_PRIMES: readonly number[] = (() => {
+/** Odd primes below 2^16: candidates divisible by one are sieved out before the Miller-Rabin test. */
+const SIEVE_PRIMES: readonly number[] = (() => {
+  const limit = 1 << 16;
+  const composite = new Uint8Array(limit);
   const out: number[] = [];
-  for (let n = 3; n < 2000; n += 2) if (out.every((p) => n % p !== 0)) out.push(n);
+  for (let n = 3; n < limit; n += 2) {
+    if (composite[n]) continue;
+    out.push(n);
+    for (let m = n * n; m < limit; m += 2 * n) composite[m] = 1;
+  }
   return out;
 })();
 
-/** The first prime from `start` on (start odd) with gcd(p - 1, e) = 1, e prime. */
+/** Odd candidates sieved at a time. */
+const WINDOW = 4096;
+
+/**
+ * The first prime from `start` on (start odd) with gcd(p - 1, e) = 1, e prime. The sieve only
+ * skips multiples of small primes, so the result is the same as testing every odd number in turn.
+ */
 function nextPrime(start: bigint, e: bigint): bigint {
-  const residues = SMALL_PRIMES.map((p) => Number(start % BigInt(p)));
-  for (let delta = 0; ; delta += 2) {
-    let sieved = true;
-    for (let i = 0; i < SMALL_PRIMES.length; i++) {
-      if ((residues[i]! + delta) % SMALL_PRIMES[i]! === 0) {
-        sieved = false;
-        break;
-      }
+  for (let base = start; ; base += BigInt(2 * WINDOW)) {
+    const composite = new Uint8Array(WINDOW);
+    for (const p of SIEVE_PRIMES) {
+      // base + 2i = 0 (mod p)  <=>  i = -base / 2 (mod p); (p + 1) / 2 is 2's inverse.
+      const r = Number(base % BigInt(p));
+      for (let i = (((p - r) % p) * ((p + 1) / 2)) % p; i < WINDOW; i += p) composite[i] = 1;
     }
-    if (!sieved) continue;
-    const candidate = start + BigInt(delta);
-    if ((candidate - 1n) % e !== 0n && checkPrimeSync(candidate)) return candidate;
+    for (let i = 0; i < WINDOW; i++) {
+      if (composite[i]) continue;
+      const candidate = base + BigInt(2 * i);
+      if ((candidate - 1n) % e !== 0n && checkPrimeSync(candidate)) return candidate;
+    }
   }
 }
 
