@@ -74,11 +74,14 @@ export interface AnyCommand {
    */
   readonly decryptable: boolean;
   readonly encryptable: boolean;
+  /** The roles of the handles that need authorization, in order (derived from `handles`). */
+  readonly authRoles: readonly AuthRole[];
   handler(ctx: CommandContext, handles: number[], params: Record<string, unknown>): unknown;
 }
 
 /** Declares a command; parameter and result types are inferred from the codecs. */
 export function command<F extends Fields, R>(def: CommandDef<F, R>): AnyCommand {
-  const erased = def as unknown as Omit<AnyCommand, 'decryptable' | 'encryptable'>;
-  return { ...erased, decryptable: leadsWithTpm2b(def.params), encryptable: leadsWithTpm2b(def.response) };
+  const erased = def as unknown as Omit<AnyCommand, 'decryptable' | 'encryptable' | 'authRoles'>;
+  const authRoles = def.handles.flatMap((h) => (h.auth === undefined ? [] : [h.auth]));
+  return { ...erased, decryptable: leadsWithTpm2b(def.params), encryptable: leadsWithTpm2b(def.response), authRoles };
 }

@@ -10,7 +10,7 @@ import { Reader } from '../marshal/reader.js';
 import { Writer } from '../marshal/writer.js';
 import type { PersistentState, VolatileState } from '../state/tpm-state.js';
 import { TpmCore, type CoreHost } from './tpm-core.js';
-import type { AnyCommand, AuthRole, CommandContext } from './command-def.js';
+import type { AnyCommand, CommandContext } from './command-def.js';
 import { HANDLE_KINDS } from './handle-kinds.js';
 import { COMMANDS } from '../commands/command-table.js';
 import { parseAuthArea, checkAuthorizations, writeResponseAuth, sessionWith, type CommandSession } from '../auth/authorization.js';
@@ -122,17 +122,13 @@ export class Tpm {
     const core = this.core;
     const handles: number[] = [];
     const authHandles: number[] = [];
-    const authRoles: AuthRole[] = [];
     for (let i = 0; i < def.handles.length; i++) {
       const spec = def.handles[i]!;
       try {
         const h = r.u32();
         if (!(HANDLE_KINDS[spec.kind](h) || (spec.allowNull && h === TPM_RH.NULL))) throw new TpmError(TPM_RC.VALUE);
         handles.push(h);
-        if (spec.auth !== undefined) {
-          authHandles.push(h);
-          authRoles.push(spec.auth);
-        }
+        if (spec.auth !== undefined) authHandles.push(h);
       } catch (e) {
         throw renumbered(e, (rc) => rcHandle(rc, i + 1));
       }
@@ -153,7 +149,7 @@ export class Tpm {
     if (sessions.length > 0) {
       // cpHash covers the parameters as sent; a decrypt session's parameter is decrypted only after every check.
       const parameterBytes = r.buf.subarray(r.position);
-      checkAuthorizations(core, sessions, authHandles, authRoles, {
+      checkAuthorizations(core, sessions, authHandles, def.authRoles, {
         commandCode: def.code,
         handles,
         parameters: parameterBytes,
