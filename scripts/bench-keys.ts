@@ -11,7 +11,8 @@ import { SwtpmDataClient } from '../test/helpers/raw-client.js';
 import { startSwtpm } from '../test/helpers/swtpm.js';
 import { responseCode } from '../test/helpers/tpm-commands.js';
 import { flushCommand, loadCommand, parseContext, saveCommand } from '../test/tpm/helpers/session-cmd.js';
-import { createPrimaryCommand, parseCreatePrimary, saltedSessionCommand, signCommand, TEMPLATES, type CreatedPrimary, type KeyTemplate } from '../test/helpers/key-commands.js';
+import { saltedSessionCommand, TEMPLATES } from '../test/helpers/key-commands.js';
+import { ALG, createPrimaryCommand, parseCreatePrimary, scheme, signCommand, type CreatedKey, type Template } from '../test/tpm/helpers/key-cmd.js';
 import { runSlice, startupIfNeeded, type Step } from './bench-round-trips.js';
 import { median } from './bench-stats.js';
 
@@ -63,14 +64,14 @@ export interface KeyRow {
   failure?: string;
 }
 
-async function createPrimary(client: SwtpmDataClient, template: KeyTemplate, loaded: number[]): Promise<CreatedPrimary> {
-  const made = parseCreatePrimary(await send(client, 'CreatePrimary', createPrimaryCommand(template)), template);
+async function createPrimary(client: SwtpmDataClient, template: Template, loaded: number[]): Promise<CreatedKey> {
+  const made = parseCreatePrimary(template, await send(client, 'CreatePrimary', createPrimaryCommand(template)));
   loaded.push(made.handle);
   return made;
 }
 
 /** CreatePrimary and FlushContext of the object, over and over. */
-const repeatedPrimary = (name: string, template: KeyTemplate, target: number): KeyOp => ({
+const repeatedPrimary = (name: string, template: Template, target: number): KeyOp => ({
   name, target,
   prepare: async (client) => async () => {
     const handle = (await send(client, 'CreatePrimary', createPrimaryCommand(template))).readUInt32BE(10);
@@ -80,11 +81,11 @@ const repeatedPrimary = (name: string, template: KeyTemplate, target: number): K
 
 const DIGEST = Buffer.alloc(32, 0x5a);
 
-const sign = (name: string, template: KeyTemplate): KeyOp => ({
+const sign = (name: string, template: Template): KeyOp => ({
   name, target: 1,
   async prepare(client, loaded) {
     const { handle } = await createPrimary(client, template, loaded);
-    const bytes = signCommand(handle, DIGEST);
+    const bytes = signCommand(handle, DIGEST, scheme(ALG.NULL));
     return async () => void await send(client, 'Sign', bytes);
   },
 });
@@ -111,7 +112,7 @@ const REPEATED_OPS: readonly KeyOp[] = [
     target: 1,
     async prepare(client, loaded) {
       const { handle, publicKey } = await createPrimary(client, TEMPLATES.rsaStorage, loaded);
-      const bytes = saltedSessionCommand(handle, publicKey, Buffer.alloc(32, 0x3c));
+      const bytes = saltedSessionCommand(handle, publicKey!, Buffer.alloc(32, 0x3c));
       return async () => {
         const session = (await send(client, 'StartAuthSession', bytes)).readUInt32BE(10);
         await send(client, 'FlushContext', flushCommand(session));

@@ -11,7 +11,8 @@ import { TPM_ALG } from '../../src/tpm/spec/constants.js';
 import { kdfe } from '../../src/tpm/crypto/kdf.js';
 import { sessionKey } from '../../src/tpm/auth/session-crypto.js';
 import { requireInteropTools } from '../helpers/interop-prereqs.js';
-import { createPrimaryCommand, parseCreatePrimary, rsaEncryptSecret, TEMPLATES, type CreatedPrimary } from '../helpers/key-commands.js';
+import { rsaEncryptSecret, TEMPLATES } from '../helpers/key-commands.js';
+import { createPrimaryCommand, parseCreatePrimary, type CreatedKey } from '../tpm/helpers/key-cmd.js';
 import { SwtpmDataClient } from '../helpers/raw-client.js';
 import { startSwtpm, type SwtpmServer } from '../helpers/swtpm.js';
 import { expectSuccess, responseCode, TPM_RC_INITIALIZE } from '../helpers/tpm-commands.js';
@@ -29,19 +30,19 @@ interface SharedSalt {
   encrypted: Buffer;
 }
 
-function rsaSalt(key: CreatedPrimary): SharedSalt {
+function rsaSalt(key: CreatedKey): SharedSalt {
   const salt = randomBytes(32);
-  return { salt, encrypted: rsaEncryptSecret(key.publicKey, 'SECRET', salt) };
+  return { salt, encrypted: rsaEncryptSecret(key.publicKey!, 'SECRET', salt) };
 }
 
 /** Part 1 §C.6.1: an ephemeral point, Z = its ECDH with the key, salt = KDFe(Z, "SECRET", Qe.x, Qs.x). */
-function eccSalt(key: CreatedPrimary): SharedSalt {
+function eccSalt(key: CreatedKey): SharedSalt {
   const ephemeral = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = ephemeral.publicKey.export({ format: 'jwk' });
   const x = Buffer.from(jwk.x!, 'base64url');
   const y = Buffer.from(jwk.y!, 'base64url');
-  const z = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: key.publicKey });
-  const salt = Buffer.from(kdfe(SHA256, z, 'SECRET', x, key.point!.x, 256));
+  const z = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: key.publicKey! });
+  const salt = Buffer.from(kdfe(SHA256, z, 'SECRET', x, key.unique[0]!, 256));
   return { salt, encrypted: Buffer.concat([tpm2b(x), tpm2b(y)]) };
 }
 
@@ -64,7 +65,7 @@ describe('salted session keys against swtpm', function () {
   });
 
   /** Starts a session salted with `shared` (sessionKey from `salt`) and extends PCR 16 with it; the PCR_Extend response code. */
-  async function extendWithSaltedSession(key: CreatedPrimary, shared: SharedSalt, salt: Buffer): Promise<number> {
+  async function extendWithSaltedSession(key: CreatedKey, shared: SharedSalt, salt: Buffer): Promise<number> {
     const tpm = client!;
     const nonceCaller = randomBytes(32);
     const started = parseResponse(await tpm.transmit(startAuthSessionCommand({ tpmKey: key.handle, salt: shared.encrypted, nonceCaller })));
@@ -83,7 +84,7 @@ describe('salted session keys against swtpm', function () {
     return rc;
   }
 
-  const cases: [string, keyof typeof TEMPLATES, (key: CreatedPrimary) => SharedSalt][] = [
+  const cases: [string, keyof typeof TEMPLATES, (key: CreatedKey) => SharedSalt][] = [
     ['RSA-2048 key (OAEP, label SECRET)', 'rsaStorage', rsaSalt],
     ['ECC P-256 key (ECDH + KDFe, label SECRET)', 'eccStorage', eccSalt],
   ];
@@ -91,7 +92,7 @@ describe('salted session keys against swtpm', function () {
     it(`derives the session key swtpm derives, salted by a ${label}`, async () => {
       const response = await client!.transmit(createPrimaryCommand(TEMPLATES[template]));
       expectSuccess(response, 'CreatePrimary');
-      const key = parseCreatePrimary(response, TEMPLATES[template]);
+      const key = parseCreatePrimary(TEMPLATES[template], response);
       try {
         const shared = share(key);
         assert.equal(await extendWithSaltedSession(key, shared, shared.salt), 0, 'swtpm accepted the command HMAC');

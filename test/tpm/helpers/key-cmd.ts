@@ -47,7 +47,7 @@ export const rsaKey = (attributes: number, keyScheme: Buffer, bits = 1024, symme
 export const hmacKey = (hash: number): Template =>
   publicArea(ALG.KEYEDHASH, BASE | OBJ.sign, [scheme(ALG.HMAC, hash)], [EMPTY]);
 export const eccStorageKey = (): Template => eccKey(OBJ.restricted | OBJ.decrypt, scheme(ALG.NULL), AES128_CFB);
-export const rsaStorageKey = (): Template => rsaKey(OBJ.restricted | OBJ.decrypt, scheme(ALG.NULL), 1024, AES128_CFB);
+export const rsaStorageKey = (bits = 1024): Template => rsaKey(OBJ.restricted | OBJ.decrypt, scheme(ALG.NULL), bits, AES128_CFB);
 
 export interface CreatedKey {
   handle: number;
