@@ -8,8 +8,14 @@ import { base64url, fromBigInt, modInverse, toBigInt } from './big-endian-int.js
 
 export const DEFAULT_RSA_EXPONENT = 65537;
 
-/** Odd primes below 2^16: candidates divisible by one are sieved out before the Miller-Rabin test. */
-const SIEVE_PRIMES: readonly number[] = (() => {
+/**
+ * Odd primes below 2^16: candidates divisible by one are sieved out before the Miller-Rabin test.
+ * Made at the first RSA key generation, not at load: an idle TPM never needs them.
+ */
+let sievePrimes: number[] | undefined;
+
+function smallPrimes(): readonly number[] {
+  if (sievePrimes) return sievePrimes;
   const limit = 1 << 16;
   const composite = new Uint8Array(limit);
   const out: number[] = [];
@@ -18,8 +24,8 @@ const SIEVE_PRIMES: readonly number[] = (() => {
     out.push(n);
     for (let m = n * n; m < limit; m += 2 * n) composite[m] = 1;
   }
-  return out;
-})();
+  return (sievePrimes = out);
+}
 
 /** Odd candidates sieved at a time. */
 const WINDOW = 4096;
@@ -31,7 +37,7 @@ const WINDOW = 4096;
 function nextPrime(start: bigint, e: bigint): bigint {
   for (let base = start; ; base += BigInt(2 * WINDOW)) {
     const composite = new Uint8Array(WINDOW);
-    for (const p of SIEVE_PRIMES) {
+    for (const p of smallPrimes()) {
       // base + 2i = 0 (mod p)  <=>  i = -base / 2 (mod p); (p + 1) / 2 is 2's inverse.
       const r = Number(base % BigInt(p));
       for (let i = (((p - r) % p) * ((p + 1) / 2)) % p; i < WINDOW; i += p) composite[i] = 1;
