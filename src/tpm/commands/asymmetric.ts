@@ -12,7 +12,7 @@ import { TPMI_ECC_CURVE } from '../marshal/public-parms-types.js';
 import type { Scheme } from '../marshal/public-parms-types.js';
 import { TPMT_RSA_DECRYPT } from '../marshal/signature-types.js';
 import { command } from '../engine/command-def.js';
-import { eccCoordinateBytes, eccDomain, eccPublicKey, generateEccKey } from '../crypto/ecc.js';
+import { eccDomain, eccPublicKey, generateEccKey } from '../crypto/ecc.js';
 import { ecdhPoint } from '../crypto/ecdh-point.js';
 import { rsaDecrypt, rsaEncrypt, type RsaEncryptionScheme } from '../crypto/rsa-encryption.js';
 import { eccCurve, type EccCurve } from '../capability/ecc-curves.js';

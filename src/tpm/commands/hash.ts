@@ -18,8 +18,6 @@ import { mayExtend } from '../pcr/pcr-attributes.js';
 import { ticketIsSafe, type SequenceObject } from '../objects/sequence-table.js';
 import { hashCheckTicket } from '../objects/hash-check-ticket.js';
 import { hmacKey } from '../objects/hmac-key.js';
-import { hashInfo } from '../spec/hash-algs.js';
-import { stripTrailingZeros } from '../auth/session-table.js';
 import { NO_RESPONSE } from './no-response.js';
 
 const HASH_RESULT = struct({ outHash: TPM2B_DIGEST, validation: TPMT_TK_HASHCHECK });
@@ -62,8 +60,6 @@ export const HASH_COMMANDS = [
     responseHandle: (handle) => handle,
     handler(ctx, [h], { auth, hashAlg }) {
       const { key, hashAlg: alg } = hmacKey(ctx.core, h!, hashAlg, 2);
-      // The sequence's authValue is no longer than its digest, as any object's.
-      if (stripTrailingZeros(auth).length > hashInfo(alg)!.digestSize) throw TpmError.parameter(TPM_RC.SIZE, 1);
       return ctx.core.sequences.startHmac(alg, key.sensitive.sensitive, auth, ctx.client).handle;
     },
   }),

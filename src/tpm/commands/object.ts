@@ -25,7 +25,7 @@ import { stripTrailingZeros } from '../auth/session-table.js';
 import { timingSafeEqual } from '../auth/compare.js';
 import { creationOutputs } from '../objects/creation-data.js';
 import { protectSensitive, unprotectSensitive } from '../objects/sensitive-protection.js';
-import { checkKeyBinding } from '../objects/key-binding.js';
+import { checkKeyBinding, checkPublicKey } from '../objects/key-binding.js';
 import { asHandle, asParameter, storageParent } from '../objects/object-loading.js';
 
 /** Create's and CreatePrimary's parameters: inSensitive (1), inPublic (2), outsideInfo, creationPCR. */
@@ -133,6 +133,8 @@ export const OBJECT_COMMANDS = [
       if (inPrivate) {
         if (inPrivate.sensitiveType !== inPublic.type) throw TpmError.parameter(TPM_RC.TYPE, 1);
         asParameter(2, () => checkKeyBinding(inPublic, inPrivate));
+      } else {
+        asParameter(2, () => checkPublicKey(inPublic));
       }
       const loaded = core.objects.load(makeObject(inPublic, sensitive, hierarchy, handleName(hierarchy)), ctx.client);
       return { handle: loaded.handle, params: { name: loaded.name } };

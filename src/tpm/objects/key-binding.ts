@@ -12,6 +12,7 @@ import { bytesEqual } from '../crypto/bytes.js';
 import { toBigInt } from '../crypto/big-endian-int.js';
 import { eccPublicPoint } from '../crypto/ecc.js';
 import type { EccPoint, PublicArea, SensitiveArea } from '../marshal/object-types.js';
+import { publicKeyOf } from './key-objects.js';
 
 const same = (a: Uint8Array, b: Uint8Array): boolean => toBigInt(a) === toBigInt(b);
 
@@ -41,4 +42,13 @@ export function checkKeyBinding(pub: PublicArea, sensitive: SensitiveArea): void
       if (pub.type === TPM_ALG.SYMCIPHER && sensitive.sensitive.length !== pub.parameters.sym.keyBits / 8) throw new TpmError(TPM_RC.KEY_SIZE);
       if (!bytesEqual(pub.unique as Uint8Array, hash(pub.nameAlg, sensitive.seedValue, sensitive.sensitive))) throw new TpmError(TPM_RC.BINDING);
   }
+}
+
+/**
+ * A public-only key (LoadExternal without a sensitive area): an RSA modulus of the declared size
+ * (TPM_RC_KEY) and an ECC point on the curve (TPM_RC_ECC_POINT), unnumbered.
+ */
+export function checkPublicKey(pub: PublicArea): void {
+  if (pub.type === TPM_ALG.RSA && (pub.unique as Uint8Array).length !== pub.parameters.keyBits / 8) throw new TpmError(TPM_RC.KEY);
+  if (pub.type === TPM_ALG.ECC) publicKeyOf(pub);
 }

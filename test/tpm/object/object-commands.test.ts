@@ -121,7 +121,8 @@ describe('object commands (engine)', () => {
     assert.deepEqual(ok(mac(A.NULL)).fields.tpm2b(), createHmac('sha256', key).update(msg).digest());
     expectRc(mac(A.SHA384), 0x2c4, 'VALUE on parameter 2');
     expectRc(run(command(OCC.HMAC, [make(TEMPLATES.sealed(), EMPTY, msg).handle], [tpm2b(msg), u16(A.NULL)], [pwAuth()])), 0x19c, 'no sign attribute: KEY on handle 1');
-    expectRc(run(command(OCC.HMAC_Start, [hmacKey], [tpm2b(Buffer.alloc(33, 1)), u16(A.NULL)], [pwAuth()])), 0x1d5, 'auth longer than SHA-256: SIZE on parameter 1');
+    // As libtpms (checked against swtpm): a sequence's auth is bounded by TPM2B_AUTH only, not by the key's digest.
+    expectRc(run(command(OCC.HMAC_Start, [hmacKey], [tpm2b(Buffer.alloc(33, 1)), u16(A.NULL)], [pwAuth()])), 0, 'auth longer than SHA-256 accepted');
     const seq = ok(run(command(OCC.HMAC_Start, [hmacKey], [tpm2b(Buffer.from('sa')), u16(A.SHA256)], [pwAuth()])), true).handle;
     const big = Buffer.alloc(1000, 0x41);
     expectRc(run(command(OCC.SequenceUpdate, [seq], [tpm2b(big)], [pwAuth(Buffer.from('sa'))])), 0, 'SequenceUpdate');

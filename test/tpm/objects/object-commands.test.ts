@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Tpm } from '../../../src/tpm/engine/tpm.js';
 import { manufacture } from '../../../src/tpm/state/initial-state.js';
 import type { PersistentState } from '../../../src/tpm/state/tpm-state.js';
-import { command, pwAuth, rcOf, tpm2b, u16 } from '../helpers/tpm-wire.js';
+import { command, pwAuth, rcOf, tpm2b, u16, u32 } from '../helpers/tpm-wire.js';
 import { RH } from '../helpers/pcr-cmd.js';
 import { contextBytes, parseContext, parseResponse, saveCommand } from '../helpers/session-cmd.js';
 import {
@@ -12,7 +12,7 @@ import {
 
 const RC = {
   HASH: 0x083, ATTRIBUTES: 0x082, TYPE: 0x08a, SIZE: 0x095, SYMMETRIC: 0x096, INTEGRITY: 0x09f,
-  OBJECT_MEMORY: 0x902, AUTH_UNAVAILABLE: 0x12f, AUTH_FAIL: 0x08e, REFERENCE_H0: 0x910,
+  OBJECT_MEMORY: 0x902, AUTH_UNAVAILABLE: 0x12f, AUTH_FAIL: 0x08e, REFERENCE_H0: 0x910, KEY: 0x09c, ECC_POINT: 0x0a7,
 } as const;
 const P = (rc: number, n: number): number => rc | 0x40 | (n << 8);
 const H = (rc: number, n: number): number => rc | (n << 8);
@@ -169,6 +169,16 @@ describe('objects: CreatePrimary, Create, Load, ReadPublic, object contexts (Par
     assert.equal(upgradePersistent(old as PersistentState), false);
     const { ok } = tpmOn(old as PersistentState);
     ok(createPrimary(RH.OWNER, eccTemplate()));
+  });
+
+  it('LoadExternal of a public key alone: an ECC point off the curve is TPM_RC_ECC_POINT + P2, a short RSA modulus TPM_RC_KEY + P2', () => {
+    const { run, ok } = tpmOn(manufacture());
+    const loadExternal = (pub: Buffer): Buffer => command(0x167, [], [u16(0), tpm2b(pub), u32(RH.NULL)]);
+    const real = parseCreatePrimary(ok(createPrimary(RH.OWNER, eccTemplate({ attributes: SIGNING })))).outPublic;
+    ok(loadExternal(real));
+    const offCurve = eccTemplate({ attributes: SIGNING, unique: Buffer.concat([tpm2b(Buffer.alloc(32, 1)), tpm2b(Buffer.alloc(32, 1))]) });
+    assert.equal(rcOf(run(loadExternal(offCurve))), P(RC.ECC_POINT, 2));
+    assert.equal(rcOf(run(loadExternal(rsaTemplate({ attributes: SIGNING, unique: Buffer.alloc(128, 0xff) })))), P(RC.KEY, 2));
   });
 
   it('Shutdown(STATE) + Startup(STATE) flushes transient objects (they are not saved state)', () => {
