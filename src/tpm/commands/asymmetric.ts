@@ -3,7 +3,7 @@
  * of the checks, and so which error wins, follows the reference implementation.
  */
 import { TPM_CC } from '../spec/tpm-cc.js';
-import { TPM_ALG, TPMA_OBJECT } from '../spec/constants.js';
+import { TPM_ALG, TPMA_OBJECT, anySet } from '../spec/constants.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import { hashInfo } from '../spec/hash-algs.js';
 import { struct } from '../marshal/codec.js';
@@ -20,7 +20,6 @@ import { curveOf, privateKeyOf, publicKeyOf } from '../objects/key-objects.js';
 import type { TpmObject } from '../objects/tpm-object.js';
 import { keyScheme } from '../objects/signatures.js';
 
-const has = (attributes: number, bit: number): boolean => (attributes & bit) !== 0;
 
 /** The KDF hash ECC_Parameters reports by curve size. */
 const CURVE_KDF_HASH: Record<number, number> = { 256: TPM_ALG.SHA256, 384: TPM_ALG.SHA384, 521: TPM_ALG.SHA512 };
@@ -29,7 +28,7 @@ const CURVE_KDF_HASH: Record<number, number> = { 256: TPM_ALG.SHA256, 384: TPM_A
 function rsaDecryptKey(key: TpmObject, unrestricted: boolean): TpmObject {
   if (key.publicArea.type !== TPM_ALG.RSA) throw TpmError.handle(TPM_RC.KEY, 1);
   const a = key.publicArea.objectAttributes;
-  if (!has(a, TPMA_OBJECT.decrypt) || (unrestricted && has(a, TPMA_OBJECT.restricted))) throw TpmError.handle(TPM_RC.ATTRIBUTES, 1);
+  if (!anySet(a, TPMA_OBJECT.decrypt) || (unrestricted && anySet(a, TPMA_OBJECT.restricted))) throw TpmError.handle(TPM_RC.ATTRIBUTES, 1);
   return key;
 }
 
@@ -60,7 +59,7 @@ const modulusOf = (key: TpmObject): Uint8Array => key.publicArea.unique as Uint8
 function ecdhKey(key: TpmObject, rc: number): TpmObject {
   if (key.publicArea.type !== TPM_ALG.ECC) throw TpmError.handle(TPM_RC.KEY, 1);
   const a = key.publicArea.objectAttributes;
-  if (has(a, TPMA_OBJECT.restricted) || !has(a, TPMA_OBJECT.decrypt)) throw TpmError.handle(rc, 1);
+  if (anySet(a, TPMA_OBJECT.restricted) || !anySet(a, TPMA_OBJECT.decrypt)) throw TpmError.handle(rc, 1);
   return key;
 }
 

@@ -75,14 +75,15 @@ const NOT_PERSISTABLE = TPMA_OBJECT.stClear;
 function evictControl(core: TpmCore, auth: number, objectHandle: number, persistentHandle: number): void {
   if (core.sequences.has(objectHandle)) throw TpmError.handle(TPM_RC.ATTRIBUTES, 2);
   const o = asHandle(2, () => core.object(objectHandle));
+  const isPersistent = handleType(objectHandle) === TPM_HT.PERSISTENT;
   if (o.hierarchy === TPM_RH.NULL || o.publicArea.objectAttributes & NOT_PERSISTABLE) throw TpmError.handle(TPM_RC.ATTRIBUTES, 2);
-  if (o.persistentHandle !== undefined && o.persistentHandle !== persistentHandle) throw TpmError.handle(TPM_RC.HANDLE, 2);
+  if (isPersistent && objectHandle !== persistentHandle) throw TpmError.handle(TPM_RC.HANDLE, 2);
   // The owner can neither persist nor evict platform objects; the platform may evict any, persist only its own.
   const isPlatformObject = o.hierarchy === TPM_RH.PLATFORM;
-  if (auth === TPM_RH.OWNER ? isPlatformObject : o.persistentHandle === undefined && !isPlatformObject) {
+  if (auth === TPM_RH.OWNER ? isPlatformObject : !isPersistent && !isPlatformObject) {
     throw TpmError.handle(TPM_RC.HIERARCHY, 2);
   }
-  if (o.persistentHandle !== undefined) {
+  if (isPersistent) {
     core.objects.removePersistent(persistentHandle);
   } else {
     const range = PERSISTENT_RANGES.get(auth)!;

@@ -3,7 +3,7 @@
  * caller gives or the TPM makes; the outer wrap a seed shared with the new parent ("DUPLICATE").
  */
 import { TPM_CC } from '../spec/tpm-cc.js';
-import { TPM_ALG, TPM_RH, TPMA_OBJECT } from '../spec/constants.js';
+import { TPM_ALG, TPM_RH, TPMA_OBJECT, anySet } from '../spec/constants.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import { struct } from '../marshal/codec.js';
 import { TPM2B_ENCRYPTED_SECRET, type SymDef } from '../marshal/types.js';
@@ -19,9 +19,8 @@ import type { TpmCore } from '../engine/tpm-core.js';
 import type { TpmObject } from '../objects/tpm-object.js';
 import { unwrapDuplicate, wrapDuplicate, type InnerWrapKey } from '../objects/duplication-wrap.js';
 import { checkKeyBinding } from '../objects/key-binding.js';
-import { asHandle, asParameter, storageParent } from '../objects/object-loading.js';
+import { asHandle, asParameter, objectAt, storageParent } from '../objects/object-loading.js';
 
-const has = (attrs: number, bit: number): boolean => (attrs & bit) !== 0;
 const EMPTY: Uint8Array = new Uint8Array(0);
 
 /** The symmetric definition of an inner wrap; an algorithm this TPM lacks is TPM_RC_SYMMETRIC on `n`. */
@@ -53,16 +52,15 @@ export const DUPLICATION_COMMANDS = [
     response: struct({ encryptionKeyOut: TPM2B_DATA, duplicate: TPM2B_PRIVATE, outSymSeed: TPM2B_ENCRYPTED_SECRET }),
     handler(ctx, [h, newParentHandle], { encryptionKeyIn, symmetricAlg }) {
       const { core } = ctx;
-      if (core.sequences.has(h!)) throw TpmError.handle(TPM_RC.TYPE, 1);
-      const object = asHandle(1, () => core.object(h!));
+      const object = objectAt(core, h!, 1);
       const attrs = object.publicArea.objectAttributes;
-      if (has(attrs, TPMA_OBJECT.fixedParent)) throw TpmError.handle(TPM_RC.ATTRIBUTES, 1);
+      if (anySet(attrs, TPMA_OBJECT.fixedParent)) throw TpmError.handle(TPM_RC.ATTRIBUTES, 1);
       if (object.publicArea.nameAlg === TPM_ALG.NULL) throw TpmError.handle(TPM_RC.TYPE, 1);
       const toNull = newParentHandle === TPM_RH.NULL;
       const newParent = storageKeyOrNull(core, newParentHandle!, 2);
       const inner = symmetricAlg.algorithm !== TPM_ALG.NULL;
       // An object marked encryptedDuplication leaves the TPM only under both wraps.
-      if (has(attrs, TPMA_OBJECT.encryptedDuplication)) {
+      if (anySet(attrs, TPMA_OBJECT.encryptedDuplication)) {
         if (!inner) throw TpmError.parameter(TPM_RC.SYMMETRIC, 2);
         if (toNull) throw TpmError.handle(TPM_RC.HIERARCHY, 2);
       }
@@ -124,7 +122,7 @@ export const DUPLICATION_COMMANDS = [
       const { core } = ctx;
       const attrs = objectPublic.objectAttributes;
       // An object bound to its TPM or parent was never duplicated.
-      if (has(attrs, TPMA_OBJECT.fixedTPM | TPMA_OBJECT.fixedParent)) throw TpmError.parameter(TPM_RC.ATTRIBUTES, 2);
+      if (anySet(attrs, TPMA_OBJECT.fixedTPM | TPMA_OBJECT.fixedParent)) throw TpmError.parameter(TPM_RC.ATTRIBUTES, 2);
       const parent = storageParent(core, h!);
       let inner: InnerWrapKey | undefined;
       if (symmetricAlg.algorithm !== TPM_ALG.NULL) {
@@ -133,7 +131,7 @@ export const DUPLICATION_COMMANDS = [
         inner = { symmetric, key: encryptionKey };
       } else {
         if (encryptionKey.length !== 0) throw TpmError.parameter(TPM_RC.SIZE, 1);
-        if (has(attrs, TPMA_OBJECT.encryptedDuplication)) throw TpmError.parameter(TPM_RC.ATTRIBUTES, 1);
+        if (anySet(attrs, TPMA_OBJECT.encryptedDuplication)) throw TpmError.parameter(TPM_RC.ATTRIBUTES, 1);
       }
       let outer: OuterWrapKey | undefined;
       if (inSymSeed.length !== 0) {
@@ -141,14 +139,14 @@ export const DUPLICATION_COMMANDS = [
         if (parent.publicArea.type === TPM_ALG.SYMCIPHER) throw TpmError.handle(TPM_RC.TYPE, 1);
         const seed = asParameter(4, () => recoverSecret(parent, 'DUPLICATE', inSymSeed));
         outer = { hashAlg: parent.publicArea.nameAlg, seed, symmetric: parentSymmetric(parent.publicArea) };
-      } else if (has(attrs, TPMA_OBJECT.encryptedDuplication)) {
+      } else if (anySet(attrs, TPMA_OBJECT.encryptedDuplication)) {
         throw TpmError.parameter(TPM_RC.ATTRIBUTES, 4);
       }
       const name = objectName(objectPublic.nameAlg, publicBytes(objectPublic));
       if (name.length === 0) throw TpmError.parameter(TPM_RC.HASH, 2);
       const sensitive = asParameter(3, () => unwrapDuplicate({ nameAlg: objectPublic.nameAlg, inner, outer }, name, duplicate));
       // Under a fixedTPM parent the object is checked now, as Load would.
-      if (has(parent.publicArea.objectAttributes, TPMA_OBJECT.fixedTPM)) {
+      if (anySet(parent.publicArea.objectAttributes, TPMA_OBJECT.fixedTPM)) {
         asParameter(2, () => validateTemplate(objectPublic, parent.publicArea));
         asParameter(2, () => checkKeyBinding(objectPublic, sensitive));
       }

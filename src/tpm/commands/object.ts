@@ -4,21 +4,19 @@
  * (TPMS_DERIVE templates) are not implemented.
  */
 import { TPM_CC } from '../spec/tpm-cc.js';
-import { TPM_ALG, TPM_HT, TPM_RH, TPMA_OBJECT, handleType } from '../spec/constants.js';
+import { TPM_ALG, TPM_HT, TPM_RH, TPMA_OBJECT, handleType, anySet } from '../spec/constants.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import { struct } from '../marshal/codec.js';
 import { TPM2B_AUTH, TPM2B_DIGEST, TPM2B_SENSITIVE_DATA, TPMI_RH_HIERARCHY_NULL, TPML_PCR_SELECTION } from '../marshal/types.js';
 import {
   TPM2B_PUBLIC, TPM2B_PRIVATE, TPM2B_SENSITIVE_CREATE, TPM2B_DATA, TPM2B_NAME, TPM2B_CREATION_DATA, TPMT_TK_CREATION,
-  TPM2B_SENSITIVE_OPTIONAL, TPM2B_TEMPLATE, publicBytes,
+  TPM2B_SENSITIVE_OPTIONAL, TPM2B_TEMPLATE,
 } from '../marshal/object-types.js';
 import { withResponseHandle } from '../marshal/session-types.js';
 import { command } from '../engine/command-def.js';
-import type { TpmCore } from '../engine/tpm-core.js';
-import type { TpmObject } from '../objects/tpm-object.js';
 import { validateExternal, validateTemplate } from '../objects/object-templates.js';
 import { generateObject, SensitiveError } from '../objects/object-generation.js';
-import { handleName, makeObject, objectName, qualifiedName } from '../objects/tpm-object.js';
+import { handleName, makeObject, publicIdentity, qualifiedName } from '../objects/tpm-object.js';
 import { derivePrimary } from '../objects/primary-derivation.js';
 import { hashInfo } from '../spec/hash-algs.js';
 import { stripTrailingZeros } from '../auth/session-table.js';
@@ -26,7 +24,7 @@ import { timingSafeEqual } from '../auth/compare.js';
 import { creationOutputs } from '../objects/creation-data.js';
 import { protectSensitive, unprotectSensitive } from '../objects/sensitive-protection.js';
 import { checkKeyBinding, checkPublicKey } from '../objects/key-binding.js';
-import { asHandle, asParameter, storageParent } from '../objects/object-loading.js';
+import { asParameter, objectAt, storageParent } from '../objects/object-loading.js';
 
 /** Create's and CreatePrimary's parameters: inSensitive (1), inPublic (2), outsideInfo, creationPCR. */
 export const CREATE_PARAMS = struct({
@@ -43,16 +41,9 @@ export function numberedCreateError(e: unknown): unknown {
   return e;
 }
 
-const has = (attrs: number, bit: number): boolean => (attrs & bit) !== 0;
 
 /** LoadExternal with a sensitive area: nothing may make the key look like one this TPM protects. */
 const NOT_EXTERNAL = TPMA_OBJECT.fixedTPM | TPMA_OBJECT.fixedParent | TPMA_OBJECT.restricted;
-
-/** The loaded object at `handle` (handle n), a sequence object being TPM_RC_TYPE. */
-function objectAt(core: TpmCore, handle: number, n: number): TpmObject {
-  if (handleType(handle) === TPM_HT.TRANSIENT && core.sequences.has(handle)) throw TpmError.handle(TPM_RC.TYPE, n);
-  return asHandle(n, () => core.object(handle));
-}
 
 export const OBJECT_COMMANDS = [
   command({
@@ -93,10 +84,10 @@ export const OBJECT_COMMANDS = [
       const parent = storageParent(core, h!);
       asParameter(2, () => validateTemplate(inPublic, parent.publicArea));
       core.objects.requireSlot();
-      const name = objectName(inPublic.nameAlg, publicBytes(inPublic));
-      const sensitive = asParameter(1, () => unprotectSensitive(parent, name, inPrivate));
+      const identity = publicIdentity(inPublic);
+      const sensitive = asParameter(1, () => unprotectSensitive(parent, identity.name, inPrivate));
       asParameter(2, () => checkKeyBinding(inPublic, sensitive));
-      const loaded = core.objects.load(makeObject(inPublic, sensitive, parent.hierarchy, parent.qualifiedName), ctx.client);
+      const loaded = core.objects.load(makeObject(inPublic, sensitive, parent.hierarchy, parent.qualifiedName, identity), ctx.client);
       return { handle: loaded.handle, params: { name: loaded.name } };
     },
   }),
@@ -108,7 +99,7 @@ export const OBJECT_COMMANDS = [
     handler(ctx, [h]) {
       const { core } = ctx;
       // A sequence object has no public area.
-      if (handleType(h!) === TPM_HT.TRANSIENT && core.sequences.has(h!)) throw TpmError.handle(TPM_RC.SEQUENCE, 1);
+      if (core.sequences.has(h!)) throw TpmError.handle(TPM_RC.SEQUENCE, 1);
       const o = core.object(h!);
       return { outPublic: o.publicArea, name: o.name, qualifiedName: o.qualifiedName };
     },
@@ -125,7 +116,7 @@ export const OBJECT_COMMANDS = [
       if (inPrivate) {
         // A key whose secret the caller knows belongs to no hierarchy.
         if (hierarchy !== TPM_RH.NULL) throw TpmError.parameter(TPM_RC.HIERARCHY, 3);
-        if (has(inPublic.objectAttributes, NOT_EXTERNAL)) throw TpmError.parameter(TPM_RC.ATTRIBUTES, 2);
+        if (anySet(inPublic.objectAttributes, NOT_EXTERNAL)) throw TpmError.parameter(TPM_RC.ATTRIBUTES, 2);
       }
       asParameter(2, () => validateExternal(inPublic, inPrivate !== undefined));
       core.objects.requireSlot();
@@ -150,7 +141,7 @@ export const OBJECT_COMMANDS = [
       const pub = item.publicArea;
       if (pub.type !== TPM_ALG.KEYEDHASH) throw TpmError.handle(TPM_RC.TYPE, 1);
       // Only a sealed data object (no use of its own) gives its data out.
-      if (has(pub.objectAttributes, TPMA_OBJECT.decrypt | TPMA_OBJECT.sign | TPMA_OBJECT.restricted)) throw TpmError.handle(TPM_RC.ATTRIBUTES, 1);
+      if (anySet(pub.objectAttributes, TPMA_OBJECT.decrypt | TPMA_OBJECT.sign | TPMA_OBJECT.restricted)) throw TpmError.handle(TPM_RC.ATTRIBUTES, 1);
       return { outData: item.sensitive.sensitive };
     },
   }),

@@ -3,7 +3,7 @@
  * checks, and so which error wins, follows the reference implementation.
  */
 import { TPM_CC } from '../spec/tpm-cc.js';
-import { TPM_RH, TPMA_OBJECT } from '../spec/constants.js';
+import { TPM_RH, TPMA_OBJECT, anySet } from '../spec/constants.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import { hashInfo } from '../spec/hash-algs.js';
 import { struct } from '../marshal/codec.js';
@@ -16,7 +16,6 @@ import { verifiedTicket } from '../objects/verified-ticket.js';
 import { selectSignScheme, sign, verifySignature } from '../objects/signatures.js';
 import { asParameter } from '../objects/object-loading.js';
 
-const has = (attributes: number, bit: number): boolean => (attributes & bit) !== 0;
 
 export const SIGNING_COMMANDS = [
   command({
@@ -26,7 +25,7 @@ export const SIGNING_COMMANDS = [
     response: struct({ validation: TPMT_TK_VERIFIED }),
     handler(ctx, [h], { digest, signature }) {
       const key = ctx.core.object(h!);
-      if (!has(key.publicArea.objectAttributes, TPMA_OBJECT.sign)) throw TpmError.handle(TPM_RC.ATTRIBUTES, 1);
+      if (!anySet(key.publicArea.objectAttributes, TPMA_OBJECT.sign)) throw TpmError.handle(TPM_RC.ATTRIBUTES, 1);
       asParameter(2, () => verifySignature(key, digest, signature));
       return { validation: verifiedTicket(ctx.core, key, digest) };
     },
@@ -40,11 +39,11 @@ export const SIGNING_COMMANDS = [
       const { core } = ctx;
       const key = core.object(h!);
       const attributes = key.publicArea.objectAttributes;
-      if (!has(attributes, TPMA_OBJECT.sign)) throw TpmError.handle(TPM_RC.KEY, 1);
+      if (!anySet(attributes, TPMA_OBJECT.sign)) throw TpmError.handle(TPM_RC.KEY, 1);
       // An x509sign key signs only TBSCertificates (CertifyX509).
-      if (has(attributes, TPMA_OBJECT.x509sign)) throw TpmError.handle(TPM_RC.ATTRIBUTES, 1);
+      if (anySet(attributes, TPMA_OBJECT.x509sign)) throw TpmError.handle(TPM_RC.ATTRIBUTES, 1);
       const scheme = asParameter(2, () => selectSignScheme(key, inScheme));
-      if (validation.digest.length !== 0 || has(attributes, TPMA_OBJECT.restricted)) {
+      if (validation.digest.length !== 0 || anySet(attributes, TPMA_OBJECT.restricted)) {
         // A restricted key signs only digests this TPM made, and the NULL ticket proves nothing.
         if (validation.hierarchy === TPM_RH.NULL
           || !timingSafeEqual(hashCheckTicket(core, validation.hierarchy, scheme.hashAlg, digest, true).digest, validation.digest)) {

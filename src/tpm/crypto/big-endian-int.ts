@@ -15,6 +15,9 @@ export function fromBigInt(v: bigint, size = 0): Uint8Array {
   return out;
 }
 
+/** An unsigned integer's octets at exactly `size` (leading zeros added or dropped). */
+export const leftPad = (b: Uint8Array, size: number): Uint8Array => fromBigInt(toBigInt(b), size);
+
 /** a^-1 mod m (extended Euclid); a and m coprime. */
 export function modInverse(a: bigint, m: bigint): bigint {
   let [r0, r1] = [((a % m) + m) % m, m];

@@ -5,7 +5,7 @@
  */
 import { createECDH, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import type { EccCurve } from '../capability/ecc-curves.js';
-import { base64url, fromBigInt, toBigInt } from './big-endian-int.js';
+import { base64url, fromBigInt, leftPad, toBigInt } from './big-endian-int.js';
 
 export interface EccKeyMaterial {
   d: Uint8Array;
@@ -19,7 +19,7 @@ export const eccCoordinateBytes = (curve: EccCurve): number => Math.ceil(curve.k
 export function eccPublicPoint(curve: EccCurve, d: Uint8Array): { x: Uint8Array; y: Uint8Array } {
   const size = eccCoordinateBytes(curve);
   const ecdh = createECDH(curve.nodeName);
-  ecdh.setPrivateKey(fromBigInt(toBigInt(d), size));
+  ecdh.setPrivateKey(leftPad(d, size));
   const point = ecdh.getPublicKey();
   return { x: new Uint8Array(point.subarray(1, 1 + size)), y: new Uint8Array(point.subarray(1 + size)) };
 }
@@ -31,12 +31,11 @@ export function generateEccKey(curve: EccCurve, rng: (n: number) => Uint8Array):
   return { d, ...eccPublicPoint(curve, d) };
 }
 
-const pad = (b: Uint8Array, size: number): Uint8Array => fromBigInt(toBigInt(b), size);
 
 export function eccPrivateKey(curve: EccCurve, d: Uint8Array, x: Uint8Array, y: Uint8Array): KeyObject {
   const size = eccCoordinateBytes(curve);
   return createPrivateKey({
-    key: { kty: 'EC', crv: curve.jwkName, d: base64url(pad(d, size)), x: base64url(pad(x, size)), y: base64url(pad(y, size)) },
+    key: { kty: 'EC', crv: curve.jwkName, d: base64url(leftPad(d, size)), x: base64url(leftPad(x, size)), y: base64url(leftPad(y, size)) },
     format: 'jwk',
   });
 }
@@ -46,7 +45,7 @@ export function eccPublicKey(curve: EccCurve, x: Uint8Array, y: Uint8Array): Key
   const size = eccCoordinateBytes(curve);
   if (x.length > size || y.length > size) throw new RangeError('coordinate too large');
   try {
-    return createPublicKey({ key: { kty: 'EC', crv: curve.jwkName, x: base64url(pad(x, size)), y: base64url(pad(y, size)) }, format: 'jwk' });
+    return createPublicKey({ key: { kty: 'EC', crv: curve.jwkName, x: base64url(leftPad(x, size)), y: base64url(leftPad(y, size)) }, format: 'jwk' });
   } catch {
     throw new RangeError('point not on curve');
   }

@@ -6,7 +6,7 @@
  */
 import { ECDH, createECDH } from 'node:crypto';
 import type { EccCurve } from '../capability/ecc-curves.js';
-import { fromBigInt, toBigInt } from './big-endian-int.js';
+import { fromBigInt, leftPad, toBigInt } from './big-endian-int.js';
 import { eccCoordinateBytes } from './ecc.js';
 import { pointAdd, type Point } from './ecc-point.js';
 
@@ -31,7 +31,7 @@ const decompressed = (curve: EccCurve, x: Buffer, prefix: number): Point => {
 /** d * Q for d in [1, order - 1] and Q on the curve. */
 export function ecdhPoint(curve: EccCurve, d: Uint8Array, q: AffinePoint): AffinePoint {
   const size = eccCoordinateBytes(curve);
-  const pad = (b: Uint8Array): Buffer => Buffer.from(fromBigInt(toBigInt(b), size));
+  const pad = (b: Uint8Array): Buffer => Buffer.from(leftPad(b, size));
   const encodedQ = Buffer.concat([Buffer.of(4), pad(q.x), pad(q.y)]);
   const Q: Point = { x: toBigInt(q.x), y: toBigInt(q.y) };
   const dn = toBigInt(d);

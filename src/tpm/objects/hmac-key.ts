@@ -8,10 +8,10 @@ import { TPM_ALG, TPMA_OBJECT } from '../spec/constants.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import type { TpmCore } from '../engine/tpm-core.js';
 import type { TpmObject } from './tpm-object.js';
+import { objectAt } from './object-loading.js';
 
 export function hmacKey(core: TpmCore, handle: number, hashAlg: number, hashAlgParameter: number): { key: TpmObject; hashAlg: number } {
-  if (core.sequences.has(handle)) throw TpmError.handle(TPM_RC.TYPE, 1);
-  const key = core.object(handle);
+  const key = objectAt(core, handle, 1);
   const pub = key.publicArea;
   if (pub.type !== TPM_ALG.KEYEDHASH) throw TpmError.handle(TPM_RC.TYPE, 1);
   if (pub.objectAttributes & TPMA_OBJECT.restricted) throw TpmError.handle(TPM_RC.ATTRIBUTES, 1);

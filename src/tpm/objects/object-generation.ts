@@ -3,7 +3,7 @@
  * the reference's CryptCreateObject). All randomness comes from `rng`: the TPM's RNG for Create,
  * the hierarchy seed's KDFa stream for CreatePrimary (so primaries are reproducible).
  */
-import { TPM_ALG, TPMA_OBJECT } from '../spec/constants.js';
+import { TPM_ALG, TPMA_OBJECT, anySet } from '../spec/constants.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import { hashInfo } from '../spec/hash-algs.js';
 import { eccCurve } from '../capability/ecc-curves.js';
@@ -24,11 +24,10 @@ export interface GeneratedObject {
 /** Errors of this module say which parameter they concern: the caller numbers them. */
 export class SensitiveError extends TpmError {}
 
-const has = (attrs: number, bit: number): boolean => (attrs & bit) !== 0;
 
 /** Keyed-hash and symmetric objects take their key from inSensitive.data when sensitiveDataOrigin is clear. */
 function suppliedOrGenerated(area: PublicArea, data: Uint8Array, size: number, rng: ByteSource): Uint8Array {
-  if (has(area.objectAttributes, TPMA_OBJECT.sensitiveDataOrigin)) {
+  if (anySet(area.objectAttributes, TPMA_OBJECT.sensitiveDataOrigin)) {
     if (data.length !== 0) throw new SensitiveError(TPM_RC.ATTRIBUTES);
     return rng(size);
   }
@@ -68,9 +67,9 @@ export function generateObject(template: PublicArea, create: SensitiveCreate, rn
     case TPM_ALG.KEYEDHASH: {
       const { scheme } = template.parameters;
       const keyHash = scheme.hashAlg !== undefined && scheme.hashAlg !== TPM_ALG.NULL ? scheme.hashAlg : template.nameAlg;
-      const sealed = !has(template.objectAttributes, TPMA_OBJECT.sign | TPMA_OBJECT.decrypt);
+      const sealed = !anySet(template.objectAttributes, TPMA_OBJECT.sign | TPMA_OBJECT.decrypt);
       // Sealed data is always the caller's; a key may be generated.
-      if (sealed && has(template.objectAttributes, TPMA_OBJECT.sensitiveDataOrigin)) throw new TpmError(TPM_RC.ATTRIBUTES);
+      if (sealed && anySet(template.objectAttributes, TPMA_OBJECT.sensitiveDataOrigin)) throw new TpmError(TPM_RC.ATTRIBUTES);
       const bits = sealed ? create.data : suppliedOrGenerated(template, create.data, hashInfo(keyHash)!.digestSize, rng);
       const seedValue = rng(digestSize);
       return {

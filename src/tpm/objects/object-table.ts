@@ -58,7 +58,7 @@ export class ObjectTable {
     if (!stored) return undefined;
     const cached = this.persistentCache.get(handle);
     if (cached?.stored === stored) return cached.object;
-    const object: TpmObject = { ...fromStored(stored), handle, client: 0, persistentHandle: handle };
+    const object: TpmObject = { ...fromStored(stored), handle, client: 0 };
     this.persistentCache.set(handle, { stored, object });
     return object;
   }
@@ -87,7 +87,6 @@ export class ObjectTable {
     let handle = HR.TRANSIENT;
     while (this.transient.has(handle) || this.otherTransients.has(handle)) handle++;
     const loaded: TpmObject = { ...object, handle, client };
-    delete loaded.persistentHandle;
     this.transient.set(handle, loaded);
     return loaded;
   }

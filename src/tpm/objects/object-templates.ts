@@ -3,17 +3,16 @@
  * reference's PublicAttributesValidation and SchemeChecks): errors are unnumbered, the command
  * numbers them with its inPublic parameter.
  */
-import { TPM_ALG, TPMA_OBJECT } from '../spec/constants.js';
+import { TPM_ALG, TPMA_OBJECT, anySet } from '../spec/constants.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import { hashInfo } from '../spec/hash-algs.js';
 import type { PublicArea } from '../marshal/object-types.js';
 
-const has = (attrs: number, bit: number): boolean => (attrs & bit) !== 0;
 
 /** A storage key (Part 1 §25.1): restricted decrypt key with a symmetric algorithm for its children. */
 export function isStorageParent(area: PublicArea): boolean {
   const a = area.objectAttributes;
-  if (!has(a, TPMA_OBJECT.restricted) || !has(a, TPMA_OBJECT.decrypt) || has(a, TPMA_OBJECT.sign)) return false;
+  if (!anySet(a, TPMA_OBJECT.restricted) || !anySet(a, TPMA_OBJECT.decrypt) || anySet(a, TPMA_OBJECT.sign)) return false;
   switch (area.type) {
     case TPM_ALG.RSA:
     case TPM_ALG.ECC:
@@ -33,20 +32,20 @@ export function parentSymmetric(area: PublicArea): { algorithm: number; keyBits:
 function checkAttributes(area: PublicArea, parent: PublicArea | undefined): void {
   const a = area.objectAttributes;
   // fixedTPM needs fixedParent; a child of a duplicable parent cannot be fixedTPM.
-  if (has(a, TPMA_OBJECT.fixedTPM) && !has(a, TPMA_OBJECT.fixedParent)) throw new TpmError(TPM_RC.ATTRIBUTES);
-  if (parent && has(a, TPMA_OBJECT.fixedTPM) && !has(parent.objectAttributes, TPMA_OBJECT.fixedTPM)) throw new TpmError(TPM_RC.ATTRIBUTES);
-  if (has(a, TPMA_OBJECT.restricted)) {
+  if (anySet(a, TPMA_OBJECT.fixedTPM) && !anySet(a, TPMA_OBJECT.fixedParent)) throw new TpmError(TPM_RC.ATTRIBUTES);
+  if (parent && anySet(a, TPMA_OBJECT.fixedTPM) && !anySet(parent.objectAttributes, TPMA_OBJECT.fixedTPM)) throw new TpmError(TPM_RC.ATTRIBUTES);
+  if (anySet(a, TPMA_OBJECT.restricted)) {
     // A restricted key is either a signing or a decryption key (Part 1 §25.2).
-    if (has(a, TPMA_OBJECT.sign) === has(a, TPMA_OBJECT.decrypt)) throw new TpmError(TPM_RC.ATTRIBUTES);
+    if (anySet(a, TPMA_OBJECT.sign) === anySet(a, TPMA_OBJECT.decrypt)) throw new TpmError(TPM_RC.ATTRIBUTES);
   }
 }
 
 /** The scheme rules by key use (Part 3 §12.1.1, SchemeChecks). */
 function checkSchemes(area: PublicArea): void {
   const a = area.objectAttributes;
-  const restricted = has(a, TPMA_OBJECT.restricted);
-  const sign = has(a, TPMA_OBJECT.sign);
-  const decrypt = has(a, TPMA_OBJECT.decrypt);
+  const restricted = anySet(a, TPMA_OBJECT.restricted);
+  const sign = anySet(a, TPMA_OBJECT.sign);
+  const decrypt = anySet(a, TPMA_OBJECT.decrypt);
   switch (area.type) {
     case TPM_ALG.KEYEDHASH: {
       const scheme = area.parameters.scheme;

@@ -19,8 +19,6 @@ export interface TpmObject {
   hierarchy: number;
   /** Owning client of a transient object (resource-manager view); persistent objects have none. */
   client: number;
-  /** The persistent handle this object is (EvictControl), if it is persistent. */
-  persistentHandle?: number;
 }
 
 /** Name of a public area: nameAlg || H(TPMT_PUBLIC); a NULL nameAlg (LoadExternal) gives the Empty Buffer. */
@@ -40,15 +38,20 @@ export function handleName(handle: number): Uint8Array {
   return Uint8Array.of(handle >>> 24, (handle >>> 16) & 0xff, (handle >>> 8) & 0xff, handle & 0xff);
 }
 
-/** Builds the object from its areas; handle and client are assigned when it is loaded. */
+/** The marshaled public area and the Name computed from it. */
+export function publicIdentity(publicArea: PublicArea): { publicBytes: Uint8Array; name: Uint8Array } {
+  const bytes = publicBytes(publicArea);
+  return { publicBytes: bytes, name: objectName(publicArea.nameAlg, bytes) };
+}
+
+/** Builds the object from its areas (and their identity, if the caller has it); handle and client are assigned when it is loaded. */
 export function makeObject(
   publicArea: PublicArea, sensitive: SensitiveArea, hierarchy: number, parentQualifiedName: Uint8Array,
+  identity = publicIdentity(publicArea),
 ): Omit<TpmObject, 'handle' | 'client'> {
-  const bytes = publicBytes(publicArea);
-  const name = objectName(publicArea.nameAlg, bytes);
   return {
-    publicArea, publicBytes: bytes, sensitive, name,
-    qualifiedName: qualifiedName(publicArea.nameAlg, parentQualifiedName, name),
+    publicArea, ...identity, sensitive,
+    qualifiedName: qualifiedName(publicArea.nameAlg, parentQualifiedName, identity.name),
     hierarchy,
   };
 }

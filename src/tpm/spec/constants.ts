@@ -155,6 +155,9 @@ export const TPM_GENERATED_VALUE = 0xff544347;
 
 export const TPM_YES = 1;
 
+/** Whether any of `bits` is set in an attribute word (TPMA_OBJECT, TPMA_SESSION, ...). */
+export const anySet = (attributes: number, bits: number): boolean => (attributes & bits) !== 0;
+
 /** TPMA_OBJECT bits (Part 2 table 31). */
 export const TPMA_OBJECT = {
   fixedTPM: 0x00000002,
