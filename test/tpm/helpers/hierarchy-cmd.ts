@@ -6,6 +6,7 @@ import { Tpm } from '../../../src/tpm/engine/tpm.js';
 import { manufacture } from '../../../src/tpm/state/initial-state.js';
 import type { PersistentState } from '../../../src/tpm/state/tpm-state.js';
 import { command, pwAuth, rcOf, tpm2b, u8, u16, u32 } from './tpm-wire.js';
+import { STORAGE, eccTemplate } from './object-cmd.js';
 
 export const CC = {
   EvictControl: 0x120, HierarchyControl: 0x121, ChangeEPS: 0x124, ChangePPS: 0x125, Clear: 0x126, ClearControl: 0x127,
@@ -22,13 +23,8 @@ export const RC = {
 } as const;
 export { rcOf };
 
-const hexBytes = (s: string): Buffer => Buffer.from(s, 'hex');
-
 /** TPMT_PUBLIC of an ECC P-256 storage key (restricted decrypt, AES-128-CFB), with optional attribute bits. */
-export const eccStorageTemplate = (extraAttributes = 0): Buffer => Buffer.concat([
-  u16(0x0023), u16(0x000b), u32(0x00030072 | extraAttributes), u16(0),
-  hexBytes('000600800043'), u16(0x0010), u16(0x0003), u16(0x0010), u16(0), u16(0),
-]);
+export const eccStorageTemplate = (extraAttributes = 0): Buffer => eccTemplate({ attributes: STORAGE | extraAttributes });
 
 const sensitiveCreate = (userAuth: Uint8Array = Buffer.alloc(0)): Buffer => tpm2b(Buffer.concat([tpm2b(userAuth), u16(0)]));
 
@@ -72,8 +68,8 @@ export function readPublicOut(r: Buffer): { outPublic: Buffer; name: Buffer } {
 export function hierarchyTpm(persistent: PersistentState = manufacture(), persistentChanged: (s: PersistentState) => void = () => undefined) {
   const tpm = new Tpm(persistent, undefined, { now: () => 0, persistentChanged });
   const run = (c: Buffer, client = 0): Buffer => Buffer.from(tpm.execute(c, 0, client).response);
-  const ok = (c: Buffer): Buffer => {
-    const r = run(c);
+  const ok = (c: Buffer, client = 0): Buffer => {
+    const r = run(c, client);
     if (rcOf(r) !== 0) throw new Error(`command 0x${c.readUInt32BE(6).toString(16)} failed: rc 0x${rcOf(r).toString(16)}`);
     return r;
   };

@@ -5,16 +5,11 @@
  */
 import { createECDH, createHash, createPublicKey, publicEncrypt, constants, randomBytes } from 'node:crypto';
 import { command, pwAuth, tpm2b, u16, u32, type Response } from './session-cmd.js';
+import { OBJ, SIGNING, STORAGE, eccTemplate, rsaTemplate } from './object-cmd.js';
 
 const TPM_CC_CreatePrimary = 0x131;
 const TPM_RH_OWNER = 0x40000001;
-const ALG = { RSA: 0x01, SHA256: 0x0b, NULL: 0x10, ECC: 0x23, AES: 0x06, CFB: 0x43 } as const;
-const NIST_P256 = 0x03;
-/** fixedTPM | fixedParent | sensitiveDataOrigin | userWithAuth | noDA. */
-const BASE_ATTRIBUTES = 0x02 | 0x10 | 0x20 | 0x40 | 0x400;
-const RESTRICTED = 0x10000;
-const DECRYPT = 0x20000;
-const SIGN = 0x40000;
+const ALG = { SHA256: 0x0b, NULL: 0x10 } as const;
 
 export type KeyKind = 'rsa' | 'ecc';
 
@@ -29,14 +24,10 @@ export interface PrimaryKey {
   point?: { x: Buffer; y: Buffer };
 }
 
-/** TPMT_PUBLIC of a storage key (restricted decrypt, AES-128-CFB) or, with sign, an unrestricted signing key. */
+/** TPMT_PUBLIC of a storage key (restricted decrypt, AES-128-CFB) or, with sign, an unrestricted signing key; both noDA. */
 function template(kind: KeyKind, use: 'storage' | 'sign'): Buffer {
-  const attributes = BASE_ATTRIBUTES | (use === 'storage' ? RESTRICTED | DECRYPT : SIGN);
-  const symmetric = use === 'storage' ? Buffer.concat([u16(ALG.AES), u16(128), u16(ALG.CFB)]) : u16(ALG.NULL);
-  const head = Buffer.concat([u16(kind === 'rsa' ? ALG.RSA : ALG.ECC), u16(ALG.SHA256), u32(attributes), u16(0), symmetric, u16(ALG.NULL)]);
-  return kind === 'rsa'
-    ? Buffer.concat([head, u16(2048), u32(0), u16(0)])
-    : Buffer.concat([head, u16(NIST_P256), u16(ALG.NULL), u16(0), u16(0)]);
+  const attributes = (use === 'storage' ? STORAGE : SIGNING) | OBJ.noDA;
+  return kind === 'rsa' ? rsaTemplate({ attributes }) : eccTemplate({ attributes });
 }
 
 /** CreatePrimary under the owner hierarchy (empty ownerAuth); userAuth becomes the key's authValue. */

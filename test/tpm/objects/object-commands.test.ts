@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { Tpm } from '../../../src/tpm/engine/tpm.js';
 import { manufacture } from '../../../src/tpm/state/initial-state.js';
 import type { PersistentState } from '../../../src/tpm/state/tpm-state.js';
 import { command, pwAuth, rcOf, tpm2b, u16, u32 } from '../helpers/tpm-wire.js';
 import { RH } from '../helpers/pcr-cmd.js';
+import { hierarchyTpm } from '../helpers/hierarchy-cmd.js';
 import { contextBytes, parseContext, parseResponse, saveCommand } from '../helpers/session-cmd.js';
 import {
   OBJ, SIGNING, STORAGE, TALG, create, createPrimary, eccTemplate, load, parseCreate, parseCreatePrimary, readPublic,
@@ -20,26 +20,12 @@ const S = (rc: number, n: number): number => rc | 0x800 | (n << 8);
 const STARTUP_CLEAR = command(0x144, [], [u16(0)]);
 const SHUTDOWN_STATE = command(0x145, [], [u16(1)]);
 
-/** A TPM on `persistent`, started; `run` gives raw responses, `ok` insists on success. */
-function tpmOn(persistent: PersistentState) {
-  const tpm = new Tpm(persistent, undefined, { now: () => 0, persistentChanged: () => undefined });
-  const run = (c: Buffer, client = 0): Buffer => Buffer.from(tpm.execute(c, 0, client).response);
-  const ok = (c: Buffer, client = 0): Buffer => {
-    const r = run(c, client);
-    assert.equal(rcOf(r), 0, `command 0x${c.readUInt32BE(6).toString(16)}: rc 0x${rcOf(r).toString(16)}`);
-    return r;
-  };
-  tpm.powerOn();
-  ok(STARTUP_CLEAR);
-  return { tpm, run, ok };
-}
-
 describe('objects: CreatePrimary, Create, Load, ReadPublic, object contexts (Part 3 §12, §24.1, §28)', function () {
   this.timeout(20000);
 
   it('derives the same primary from the same template and seed, in another process state copy, and a different one under another seed', () => {
     const persistent = manufacture();
-    const a = tpmOn(persistent);
+    const a = hierarchyTpm(persistent);
     const first = parseCreatePrimary(a.ok(createPrimary(RH.OWNER, rsaTemplate())));
     const again = parseCreatePrimary(a.ok(createPrimary(RH.OWNER, rsaTemplate())));
     assert.deepEqual(again.outPublic, first.outPublic);
@@ -47,11 +33,11 @@ describe('objects: CreatePrimary, Create, Load, ReadPublic, object contexts (Par
     assert.equal(persistent.primaryCache.size, 1, 'the RSA primary is cached');
     // A second TPM on a copy of the seeds, with the cache emptied: derived again, same key.
     const copy: PersistentState = { ...persistent, primaryCache: new Map() };
-    const b = tpmOn(copy);
+    const b = hierarchyTpm(copy);
     assert.deepEqual(parseCreatePrimary(b.ok(createPrimary(RH.OWNER, rsaTemplate()))).outPublic, first.outPublic);
     assert.deepEqual(parseCreatePrimary(b.ok(createPrimary(RH.OWNER, eccTemplate()))).outPublic,
       parseCreatePrimary(a.ok(createPrimary(RH.OWNER, eccTemplate()))).outPublic);
-    const other = tpmOn(manufacture());
+    const other = hierarchyTpm(manufacture());
     assert.notDeepEqual(parseCreatePrimary(other.ok(createPrimary(RH.OWNER, rsaTemplate()))).outPublic, first.outPublic);
     assert.notDeepEqual(parseCreatePrimary(a.ok(createPrimary(RH.ENDORSEMENT, rsaTemplate()))).outPublic, first.outPublic);
     // The unique field of the template is part of the derivation.
@@ -62,16 +48,16 @@ describe('objects: CreatePrimary, Create, Load, ReadPublic, object contexts (Par
 
   it('the null hierarchy gets a new seed at every TPM Reset, the others keep theirs', () => {
     const persistent = manufacture();
-    const a = tpmOn(persistent);
+    const a = hierarchyTpm(persistent);
     const nullKey = parseCreatePrimary(a.ok(createPrimary(RH.NULL, eccTemplate()))).outPublic;
     const ownerKey = parseCreatePrimary(a.ok(createPrimary(RH.OWNER, eccTemplate()))).outPublic;
-    const b = tpmOn(persistent);
+    const b = hierarchyTpm(persistent);
     assert.notDeepEqual(parseCreatePrimary(b.ok(createPrimary(RH.NULL, eccTemplate()))).outPublic, nullKey);
     assert.deepEqual(parseCreatePrimary(b.ok(createPrimary(RH.OWNER, eccTemplate()))).outPublic, ownerKey);
   });
 
   it('Create + Load: the child loads under its parent only, and a changed private or public is TPM_RC_INTEGRITY + P1', () => {
-    const { run, ok } = tpmOn(manufacture());
+    const { run, ok } = hierarchyTpm(manufacture());
     const parent = parseCreatePrimary(ok(createPrimary(RH.OWNER, eccTemplate()))).handle;
     const otherParent = parseCreatePrimary(ok(createPrimary(RH.OWNER, rsaTemplate()))).handle;
     const child = parseCreate(ok(create(parent, eccTemplate({ attributes: SIGNING, scheme: Buffer.concat([u16(TALG.ECDSA), u16(TALG.SHA256)]) }))));
@@ -89,7 +75,7 @@ describe('objects: CreatePrimary, Create, Load, ReadPublic, object contexts (Par
   });
 
   it('a sealed object carries the data given; keys cannot take inSensitive.data', () => {
-    const { run, ok } = tpmOn(manufacture());
+    const { run, ok } = hierarchyTpm(manufacture());
     const parent = parseCreatePrimary(ok(createPrimary(RH.OWNER, eccTemplate()))).handle;
     ok(create(parent, sealTemplate(), sensitiveCreate(Buffer.alloc(0), Buffer.from('secret'))));
     assert.equal(rcOf(run(create(parent, eccTemplate({ attributes: SIGNING }), sensitiveCreate(Buffer.alloc(0), Buffer.from('x'))))), P(RC.SIZE, 1));
@@ -97,7 +83,7 @@ describe('objects: CreatePrimary, Create, Load, ReadPublic, object contexts (Par
   });
 
   it('template errors are numbered as inPublic (P2); a parent that is no storage key is TPM_RC_TYPE + H1', () => {
-    const { run, ok } = tpmOn(manufacture());
+    const { run, ok } = hierarchyTpm(manufacture());
     assert.equal(rcOf(run(createPrimary(RH.OWNER, rsaTemplate({ nameAlg: TALG.NULL })))), P(RC.HASH, 2));
     assert.equal(rcOf(run(createPrimary(RH.OWNER, eccTemplate({ attributes: STORAGE | OBJ.sign })))), P(RC.ATTRIBUTES, 2));
     assert.equal(rcOf(run(createPrimary(RH.OWNER, eccTemplate({ symmetric: u16(TALG.NULL) })))), P(RC.SYMMETRIC, 2));
@@ -108,14 +94,14 @@ describe('objects: CreatePrimary, Create, Load, ReadPublic, object contexts (Par
   });
 
   it('userWithAuth clear: the authValue cannot authorize the USER role (TPM_RC_AUTH_UNAVAILABLE)', () => {
-    const { run, ok } = tpmOn(manufacture());
+    const { run, ok } = hierarchyTpm(manufacture());
     const parent = parseCreatePrimary(ok(createPrimary(RH.OWNER, eccTemplate({ attributes: STORAGE & ~OBJ.userWithAuth })))).handle;
     assert.equal(rcOf(run(create(parent, sealTemplate()))), RC.AUTH_UNAVAILABLE);
   });
 
   it('object contexts: saved objects stay loaded, load into a new handle, survive a TPM Reset (not so for the null hierarchy)', () => {
     const persistent = manufacture();
-    const a = tpmOn(persistent);
+    const a = hierarchyTpm(persistent);
     const owner = parseCreatePrimary(a.ok(createPrimary(RH.OWNER, eccTemplate()))).handle;
     const nul = parseCreatePrimary(a.ok(createPrimary(RH.NULL, eccTemplate()))).handle;
     const saved = parseContext(parseResponse(a.ok(saveCommand(owner))).body);
@@ -130,13 +116,13 @@ describe('objects: CreatePrimary, Create, Load, ReadPublic, object contexts (Par
     tampered.blob[tampered.blob.length - 1]! ^= 1;
     assert.equal(rcOf(a.run(loadCtx(tampered))), P(RC.INTEGRITY, 1));
     assert.equal(rcOf(a.run(loadCtx({ ...saved, hierarchy: RH.ENDORSEMENT }))), P(RC.INTEGRITY, 1));
-    const b = tpmOn(persistent);
+    const b = hierarchyTpm(persistent);
     b.ok(loadCtx(saved));
     assert.equal(rcOf(b.run(loadCtx(savedNull))), P(RC.INTEGRITY, 1));
   });
 
   it('an stClear object context loads until the next TPM Restart; others survive it', () => {
-    const { tpm, run, ok } = tpmOn(manufacture());
+    const { tpm, run, ok } = hierarchyTpm(manufacture());
     const loadCtx = (c: ReturnType<typeof parseContext>): Buffer => command(0x161, [], [contextBytes(c)]);
     const stClear = parseCreatePrimary(ok(createPrimary(RH.OWNER, eccTemplate({ attributes: STORAGE | OBJ.stClear })))).handle;
     const plain = parseCreatePrimary(ok(createPrimary(RH.OWNER, eccTemplate()))).handle;
@@ -152,7 +138,7 @@ describe('objects: CreatePrimary, Create, Load, ReadPublic, object contexts (Par
   });
 
   it('objects of a client are flushed when it goes; the slots are MAX_LOADED_OBJECTS (16) shared with sequences', () => {
-    const { tpm, run, ok } = tpmOn(manufacture());
+    const { tpm, run, ok } = hierarchyTpm(manufacture());
     for (let i = 0; i < 15; i++) ok(createPrimary(RH.OWNER, eccTemplate()), 7);
     ok(command(0x186, [], [tpm2b(Buffer.alloc(0)), u16(TALG.SHA256)]), 7);
     assert.equal(rcOf(run(createPrimary(RH.OWNER, eccTemplate()), 8)), RC.OBJECT_MEMORY);
@@ -167,12 +153,12 @@ describe('objects: CreatePrimary, Create, Load, ReadPublic, object contexts (Par
     for (const k of ['eps', 'sps', 'pps', 'nullSeed', 'nullProof', 'hierarchyPolicies', 'persistentObjects', 'primaryCache', 'disableClear'] as const) delete old[k];
     assert.equal(upgradePersistent(old as PersistentState), true);
     assert.equal(upgradePersistent(old as PersistentState), false);
-    const { ok } = tpmOn(old as PersistentState);
+    const { ok } = hierarchyTpm(old as PersistentState);
     ok(createPrimary(RH.OWNER, eccTemplate()));
   });
 
   it('LoadExternal of a public key alone: an ECC point off the curve is TPM_RC_ECC_POINT + P2, a short RSA modulus TPM_RC_KEY + P2', () => {
-    const { run, ok } = tpmOn(manufacture());
+    const { run, ok } = hierarchyTpm(manufacture());
     const loadExternal = (pub: Buffer): Buffer => command(0x167, [], [u16(0), tpm2b(pub), u32(RH.NULL)]);
     const real = parseCreatePrimary(ok(createPrimary(RH.OWNER, eccTemplate({ attributes: SIGNING })))).outPublic;
     ok(loadExternal(real));
@@ -182,7 +168,7 @@ describe('objects: CreatePrimary, Create, Load, ReadPublic, object contexts (Par
   });
 
   it('Shutdown(STATE) + Startup(STATE) flushes transient objects (they are not saved state)', () => {
-    const { tpm, run, ok } = tpmOn(manufacture());
+    const { tpm, run, ok } = hierarchyTpm(manufacture());
     const h = parseCreatePrimary(ok(createPrimary(RH.OWNER, eccTemplate()))).handle;
     ok(SHUTDOWN_STATE);
     tpm.init();
@@ -191,7 +177,7 @@ describe('objects: CreatePrimary, Create, Load, ReadPublic, object contexts (Par
   });
 
   it('passwords: an object authValue set at creation authorizes its USER role', () => {
-    const { run, ok } = tpmOn(manufacture());
+    const { run, ok } = hierarchyTpm(manufacture());
     const parent = parseCreatePrimary(ok(createPrimary(RH.OWNER, eccTemplate(), sensitiveCreate(Buffer.from('pw'))))).handle;
     ok(create(parent, sealTemplate(), sensitiveCreate(), pwAuth(Buffer.from('pw'))));
     assert.equal(rcOf(run(create(parent, sealTemplate(), sensitiveCreate(), pwAuth(Buffer.from('no'))))), S(RC.AUTH_FAIL, 1));
