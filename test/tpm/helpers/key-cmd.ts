@@ -1,10 +1,11 @@
 /**
- * Raw key templates (TPMT_PUBLIC) and CreatePrimary for the key command tests, written from Part 2
- * and Part 3 independently of the engine's codecs.
+ * Key templates (built by object-cmd.ts from Part 2) and the CreatePrimary, Sign and
+ * VerifySignature commands of the key command tests, independent of the engine's codecs.
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { command, pwAuth, tpm2b, u16, u32 } from './tpm-wire.js';
 import { Params } from './pcr-cmd.js';
+import { OBJ, eccTemplate, publicArea, rsaTemplate, scheme } from './object-cmd.js';
 
 export const ALG = {
   RSA: 0x01, SHA1: 0x04, HMAC: 0x05, AES: 0x06, KEYEDHASH: 0x08, SHA256: 0x0b, SHA384: 0x0c, NULL: 0x10,
@@ -18,15 +19,10 @@ export const RH = { OWNER: 0x40000001, NULL: 0x40000007, ENDORSEMENT: 0x4000000b
 export const ST = { VERIFIED: 0x8022, HASHCHECK: 0x8024 } as const;
 export const NIST_P256 = 0x0003;
 
-export const OBJ = {
-  fixedTPM: 0x2, fixedParent: 0x10, sensitiveDataOrigin: 0x20, userWithAuth: 0x40,
-  restricted: 0x10000, decrypt: 0x20000, sign: 0x40000,
-} as const;
 const BASE = OBJ.fixedTPM | OBJ.fixedParent | OBJ.userWithAuth;
 const GENERATED = BASE | OBJ.sensitiveDataOrigin;
 
-/** TPMT_*_SCHEME: the scheme, then its hash unless NULL/RSAES. */
-export const scheme = (alg: number, hash?: number): Buffer => Buffer.concat([u16(alg), ...(hash === undefined ? [] : [u16(hash)])]);
+export { OBJ, scheme };
 const AES128_CFB = Buffer.concat([u16(ALG.AES), u16(128), u16(ALG.CFB)]);
 
 export interface Template {
@@ -34,18 +30,13 @@ export interface Template {
   type: number;
 }
 
-const publicArea = (type: number, attributes: number, parameters: Buffer[], unique: Buffer[]): Template => ({
-  type, bytes: Buffer.concat([u16(type), u16(ALG.SHA256), u32(attributes), tpm2b(Buffer.alloc(0)), ...parameters, ...unique]),
-});
-const EMPTY = tpm2b(Buffer.alloc(0));
-
 export const eccKey = (attributes: number, keyScheme: Buffer, symmetric = u16(ALG.NULL)): Template =>
-  publicArea(ALG.ECC, GENERATED | attributes, [symmetric, keyScheme, u16(NIST_P256), u16(ALG.NULL)], [EMPTY, EMPTY]);
+  ({ type: ALG.ECC, bytes: eccTemplate({ attributes: GENERATED | attributes, scheme: keyScheme, symmetric }) });
 export const rsaKey = (attributes: number, keyScheme: Buffer, bits = 1024, symmetric = u16(ALG.NULL)): Template =>
-  publicArea(ALG.RSA, GENERATED | attributes, [symmetric, keyScheme, u16(bits), u32(0)], [EMPTY]);
+  ({ type: ALG.RSA, bytes: rsaTemplate({ attributes: GENERATED | attributes, scheme: keyScheme, keyBits: bits, symmetric }) });
 /** An HMAC key whose key bytes the caller supplies (sensitiveDataOrigin clear). */
 export const hmacKey = (hash: number): Template =>
-  publicArea(ALG.KEYEDHASH, BASE | OBJ.sign, [scheme(ALG.HMAC, hash)], [EMPTY]);
+  ({ type: ALG.KEYEDHASH, bytes: publicArea(ALG.KEYEDHASH, BASE | OBJ.sign, scheme(ALG.HMAC, hash), tpm2b(Buffer.alloc(0))) });
 export const eccStorageKey = (): Template => eccKey(OBJ.restricted | OBJ.decrypt, scheme(ALG.NULL), AES128_CFB);
 export const rsaStorageKey = (bits = 1024): Template => rsaKey(OBJ.restricted | OBJ.decrypt, scheme(ALG.NULL), bits, AES128_CFB);
 

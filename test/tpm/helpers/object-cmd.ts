@@ -26,7 +26,8 @@ const NIST_P256 = 0x3;
 export const STORAGE = OBJ.fixedTPM | OBJ.fixedParent | OBJ.sensitiveDataOrigin | OBJ.userWithAuth | OBJ.restricted | OBJ.decrypt;
 export const SIGNING = OBJ.fixedTPM | OBJ.fixedParent | OBJ.sensitiveDataOrigin | OBJ.userWithAuth | OBJ.sign;
 const AES128_CFB = Buffer.concat([u16(TALG.AES), u16(128), u16(TALG.CFB)]);
-const scheme = (alg: number, hash?: number): Buffer => Buffer.concat([u16(alg), ...(hash === undefined ? [] : [u16(hash)])]);
+/** TPMT_*_SCHEME: the scheme, then its hash unless NULL/RSAES. */
+export const scheme = (alg: number, hash?: number): Buffer => Buffer.concat([u16(alg), ...(hash === undefined ? [] : [u16(hash)])]);
 
 export interface TemplateOptions {
   attributes?: number;
@@ -35,6 +36,8 @@ export interface TemplateOptions {
   symmetric?: Buffer;
   scheme?: Buffer;
   unique?: Buffer;
+  /** RSA only (2048 unless given). */
+  keyBits?: number;
 }
 
 /** TPMT_PUBLIC of an RSA-2048 key (storage key by default). */
@@ -43,7 +46,7 @@ export function rsaTemplate(o: TemplateOptions = {}): Buffer {
   return Buffer.concat([
     u16(TALG.RSA), u16(o.nameAlg ?? TALG.SHA256), u32(attrs), tpm2b(o.authPolicy ?? Buffer.alloc(0)),
     o.symmetric ?? (attrs & OBJ.restricted && attrs & OBJ.decrypt ? AES128_CFB : u16(TALG.NULL)),
-    o.scheme ?? scheme(TALG.NULL), u16(2048), u32(0), tpm2b(o.unique ?? Buffer.alloc(0)),
+    o.scheme ?? scheme(TALG.NULL), u16(o.keyBits ?? 2048), u32(0), tpm2b(o.unique ?? Buffer.alloc(0)),
   ]);
 }
 
