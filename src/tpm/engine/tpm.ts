@@ -93,6 +93,11 @@ export class Tpm {
     this.core.sessions.flushClient(client);
   }
 
+  /**
+   * Runs one command. Parameters are read as views of `command`, and loaded objects may keep them
+   * (templates, sealed data, authValues), so the caller must not write into the buffer afterwards;
+   * the servers hand over each frame in a buffer of its own.
+   */
   execute(command: Uint8Array, locality = 0, client = 0): ExecuteResult {
     let cc = 0;
     try {
