@@ -9,47 +9,18 @@ import { performance } from 'node:perf_hooks';
 import { startMrtpm } from '../test/helpers/mrtpm.js';
 import { SwtpmDataClient } from '../test/helpers/raw-client.js';
 import { startSwtpm } from '../test/helpers/swtpm.js';
-import { responseCode } from '../test/helpers/tpm-commands.js';
 import { flushCommand, loadCommand, parseContext, saveCommand } from '../test/tpm/helpers/session-cmd.js';
 import { saltedSessionCommand, TEMPLATES } from '../test/helpers/key-commands.js';
-import { ALG, createPrimaryCommand, parseCreatePrimary, scheme, signCommand, type CreatedKey, type Template } from '../test/tpm/helpers/key-cmd.js';
+import { ALG, createPrimaryCommand, scheme, signCommand, type Template } from '../test/tpm/helpers/key-cmd.js';
 import { runSlice, startupIfNeeded, type Step } from './bench-round-trips.js';
+import { TPM_RC_COMMAND_CODE, TpmFailure, createPrimary, send, type KeyOp } from './bench-tpm-send.js';
+import { STAGE4_OPS } from './bench-attestation-ops.js';
 import { median } from './bench-stats.js';
-
-/** A TPM error response, kept apart so that a missing command is a line of the table, not a crash. */
-class TpmFailure extends Error {
-  constructor(readonly what: string, readonly rc: number) {
-    super(`${what}: TPM_RC 0x${rc.toString(16)}`);
-  }
-}
-
-const TPM_RC_COMMAND_CODE = 0x143;
-
-/** TPM_RC_YIELDED, TPM_RC_TESTING, TPM_RC_RETRY: "send it again" (swtpm answers the first ECDSA Sign with RETRY). */
-const RETRY_CODES = [0x908, 0x90a, 0x922];
-const MAX_TRIES = 5;
-
-async function send(client: SwtpmDataClient, what: string, bytes: Buffer): Promise<Buffer> {
-  for (let tries = 1; ; tries++) {
-    const response = await client.transmit(bytes);
-    const rc = responseCode(response);
-    if (rc === 0) return response;
-    if (!RETRY_CODES.includes(rc) || tries === MAX_TRIES) throw new TpmFailure(what, rc);
-  }
-}
 
 interface KeyTarget {
   name: 'mrtpm' | 'swtpm';
   client: SwtpmDataClient;
   pid: number;
-}
-
-interface KeyOp {
-  name: string;
-  /** Target mrtpm/swtpm speed. */
-  target: number;
-  /** Loads what the operation needs (handles it loads go to `loaded`, flushed afterwards) and returns it. */
-  prepare(client: SwtpmDataClient, loaded: number[]): Promise<Step>;
 }
 
 export interface KeyRow {
@@ -62,12 +33,6 @@ export interface KeyRow {
   mrtpmOverSwtpm?: number;
   rounds: number;
   failure?: string;
-}
-
-async function createPrimary(client: SwtpmDataClient, template: Template, loaded: number[]): Promise<CreatedKey> {
-  const made = parseCreatePrimary(template, await send(client, 'CreatePrimary', createPrimaryCommand(template)));
-  loaded.push(made.handle);
-  return made;
 }
 
 /** CreatePrimary and FlushContext of the object, over and over. */
@@ -119,6 +84,7 @@ const REPEATED_OPS: readonly KeyOp[] = [
       };
     },
   },
+  ...STAGE4_OPS,
 ];
 
 function failureText(error: unknown): string {

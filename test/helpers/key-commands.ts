@@ -1,5 +1,5 @@
 /**
- * The keys the bench and the swtpm session tests share: four templates (built by
+ * The keys the bench and the swtpm session tests share: six templates (built by
  * test/tpm/helpers/key-cmd.ts, which also makes and parses CreatePrimary), and the caller's half
  * of RSA secret sharing for a salted StartAuthSession.
  */
@@ -12,6 +12,9 @@ export const TEMPLATES = {
   eccStorage: eccStorageKey(),
   rsassa: rsaKey(OBJ.sign, scheme(ALG.RSASSA, ALG.SHA256), 2048),
   ecdsa: eccKey(OBJ.sign, scheme(ALG.ECDSA, ALG.SHA256)),
+  /** Attestation keys: restricted signing keys, as tpm2_createak makes them. */
+  rsassaAk: rsaKey(OBJ.sign | OBJ.restricted, scheme(ALG.RSASSA, ALG.SHA256), 2048),
+  ecdsaAk: eccKey(OBJ.sign | OBJ.restricted, scheme(ALG.ECDSA, ALG.SHA256)),
 };
 
 /** RSA secret sharing (Part 1 §B.10.3): OAEP with SHA-256 (the templates' nameAlg) and the label, NUL included. */
