@@ -4,7 +4,7 @@
  * follow the reference implementation's SessionProcess.c, which libtpms (swtpm) shares.
  */
 import { TPM_RC, TpmError, renumbered, rcSession } from '../spec/tpm-rc.js';
-import { TPM_ALG, TPM_RH, TPM_RS_PW, TPMA_SESSION, TPMA_OBJECT, TPM_HT, handleType } from '../spec/constants.js';
+import { TPM_ALG, TPM_RH, TPM_RS_PW, TPMA_SESSION, TPMA_OBJECT, TPMA_NV, TPM_HT, handleType } from '../spec/constants.js';
 import type { Reader } from '../marshal/reader.js';
 import { TPM2B_AUTH, TPM2B_NONCE } from '../marshal/types.js';
 import type { Writer } from '../marshal/writer.js';
@@ -15,6 +15,7 @@ import { cpHash, rpHash, sessionHmac } from './session-crypto.js';
 import { timingSafeEqual } from './compare.js';
 import { boundEntityValue, entityAuthValue, sessionKeyWith, stripTrailingZeros } from './session-table.js';
 import { encryptResponseParameter } from './parameter-encryption.js';
+import { nvAuthValueAllowed, nvPolicyAllowed } from '../nv/nv-access.js';
 
 export const MAX_SESSIONS = 3;
 
@@ -112,7 +113,7 @@ export function parseAuthArea(r: Reader, core: TpmCore, use: ParameterEncryption
 
 /**
  * Whether an entity is exempt from dictionary-attack protection (the reference's IsDAExempted):
- * permanent handles other than lockout, PCRs, sequence objects and objects with noDA.
+ * permanent handles other than lockout, PCRs, sequence objects, objects with noDA and NV indices with TPMA_NV_NO_DA.
  */
 function isDaExempt(core: TpmCore, entity: number): boolean {
   switch (handleType(entity)) {
@@ -121,6 +122,7 @@ function isDaExempt(core: TpmCore, entity: number): boolean {
     case TPM_HT.TRANSIENT:
     case TPM_HT.PERSISTENT:
       return core.sequences.has(entity) || ((core.objects.get(entity)?.publicArea.objectAttributes ?? 0) & TPMA_OBJECT.noDA) !== 0;
+    case TPM_HT.NV_INDEX: return core.nv.get(entity)?.has(TPMA_NV.NO_DA) === true;
     default: return false;
   }
 }
@@ -172,13 +174,16 @@ function checkPolicy(core: TpmCore, s: SessionState, entity: number, cmd: AuthCh
 }
 
 /**
- * Whether an object's authValue may authorize it in this role (Part 1 §19.7): USER needs
- * userWithAuth, ADMIN needs adminWithPolicy clear, DUP always needs a policy. Other entities
- * accept their authValue in every role.
+ * Whether an entity may be authorized this way in this role (Part 1 §19.7). An object's authValue:
+ * USER needs userWithAuth, ADMIN needs adminWithPolicy clear, DUP always needs a policy. An NV
+ * index: AUTHREAD/AUTHWRITE for its authValue, POLICYREAD/POLICYWRITE for a policy, the ADMIN
+ * role by policy only (Part 3 §31). Other entities accept either in every role.
  */
-function authValueAllowed(core: TpmCore, entity: number, role: AuthRole): boolean {
+function authorizationAllowed(core: TpmCore, entity: number, role: AuthRole, policy: boolean, commandCode: number): boolean {
+  const nv = core.nv.get(entity);
+  if (nv) return (policy ? nvPolicyAllowed : nvAuthValueAllowed)(nv, commandCode, role === 'ADMIN');
   const o = core.objects.get(entity);
-  if (!o) return true;
+  if (!o || policy) return true;
   const attrs = o.publicArea.objectAttributes;
   switch (role) {
     case 'USER': return (attrs & TPMA_OBJECT.userWithAuth) !== 0;
@@ -187,9 +192,9 @@ function authValueAllowed(core: TpmCore, entity: number, role: AuthRole): boolea
   }
 }
 
-/** ADMIN and DUP use of an object through a policy must name the command (PolicyCommandCode). */
+/** ADMIN and DUP use of an object or NV index through a policy must name the command (PolicyCommandCode). */
 const policyNeedsCommandCode = (core: TpmCore, entity: number, role: AuthRole): boolean =>
-  role !== 'USER' && core.objects.get(entity) !== undefined;
+  role !== 'USER' && (core.objects.get(entity) !== undefined || core.nv.get(entity) !== undefined);
 
 /**
  * Checks every session against what it authorizes (Part 1 §19.6). `authHandles` are the handles
@@ -207,7 +212,9 @@ export function checkAuthorizations(
     cs.entity = entity;
     const s = cs.session;
     const role = authRoles[i] ?? 'USER';
-    if (entity !== undefined && s?.kind !== 'policy' && !authValueAllowed(core, entity, role)) throw new TpmError(TPM_RC.AUTH_UNAVAILABLE);
+    if (entity !== undefined && !authorizationAllowed(core, entity, role, s?.kind === 'policy', cmd.commandCode)) {
+      throw new TpmError(TPM_RC.AUTH_UNAVAILABLE);
+    }
     if (!s) {
       // Password: only for authorization; compared to the entity's authValue, trailing zeros ignored.
       if (entity === undefined) throw err(TPM_RC.HANDLE);

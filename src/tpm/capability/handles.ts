@@ -21,7 +21,7 @@ const bySlot = (handles: number[]): number[] => [...handles].sort((a, b) => slot
  */
 const BY_TYPE: Partial<Record<number, (ctx: CommandContext, property: number) => number[]>> = {
   [TPM_HT.PCR]: (_ctx, p) => Array.from({ length: LIMITS.PCR_COUNT }, (_, i) => i).filter((h) => h >= p),
-  [TPM_HT.NV_INDEX]: () => [],
+  [TPM_HT.NV_INDEX]: ({ core }, p) => core.nv.handles().filter((h) => h >= p),
   [TPM_HT.HMAC_SESSION]: ({ core }, p) => bySlot(core.sessions.loadedHandles()).filter((h) => slot(h) >= slot(p)),
   [TPM_HT.POLICY_SESSION]: ({ core }, p) =>
     bySlot(core.sessions.savedHandles()).map((h) => HR.HMAC_SESSION + slot(h)).filter((h) => slot(h) >= slot(p)),

@@ -30,11 +30,7 @@ export const FIRMWARE_VERSION = '0.1.0';
 const SPEC = { family: '2.0', level: 0, revision: 164, dayOfYear: 75, year: 2021 };
 const PLATFORM_SPEC = { family: 1, level: 0, revision: 105, dayOfYear: 0, year: 0 };
 
-/**
- * Capacities of parts not built yet (persistent objects, NV indices and counters, reported as
- * none in use) and dictionary-attack defaults; the NV and DA work replaces these with state reads.
- */
-const NV_COUNTERS_MAX = 32;
+/** Dictionary-attack defaults; the DA work replaces these with state reads. */
 const DA_DEFAULTS = { maxTries: 3, recoveryTime: 1000, lockoutRecovery: 1000 };
 
 /** TPMA_PERMANENT (Part 2 table 38). */
@@ -84,7 +80,7 @@ export const TPM_PROPERTIES: ReadonlyArray<readonly [number, PropertyValue]> = [
   [TPM_PT.PCR_COUNT, fixed(LIMITS.PCR_COUNT)],
   [TPM_PT.PCR_SELECT_MIN, fixed(LIMITS.PCR_SELECT_MIN)],
   [TPM_PT.CONTEXT_GAP_MAX, fixed(LIMITS.CONTEXT_GAP_MAX)],
-  [TPM_PT.NV_COUNTERS_MAX, fixed(NV_COUNTERS_MAX)],
+  [TPM_PT.NV_COUNTERS_MAX, fixed(LIMITS.NV_COUNTERS_MAX)],
   [TPM_PT.NV_INDEX_MAX, fixed(LIMITS.NV_INDEX_MAX)],
   [TPM_PT.MEMORY, fixed(TPMA_MEMORY.sharedNV | TPMA_MEMORY.objectCopiedToRam)],
   // The NV copy of the clock is refreshed with every persistent write and at orderly exit.
@@ -126,7 +122,7 @@ export const TPM_PROPERTIES: ReadonlyArray<readonly [number, PropertyValue]> = [
       bit(v.ehEnable, TPMA_STARTUP_CLEAR.ehEnable) |
       bit(v.phEnableNV !== false, TPMA_STARTUP_CLEAR.phEnableNV) |
       bit(v.orderlyStartup === true, TPMA_STARTUP_CLEAR.orderly)) >>> 0],
-  [TPM_PT.HR_NV_INDEX, fixed(0)],
+  [TPM_PT.HR_NV_INDEX, (core) => core.nv.count],
   [TPM_PT.HR_LOADED, (core) => core.sessions.loadedHandles().length],
   [TPM_PT.HR_LOADED_AVAIL, (core) => LIMITS.MAX_LOADED_SESSIONS - core.sessions.loadedHandles().length],
   [TPM_PT.HR_ACTIVE, activeSessions],
@@ -134,8 +130,8 @@ export const TPM_PROPERTIES: ReadonlyArray<readonly [number, PropertyValue]> = [
   [TPM_PT.HR_TRANSIENT_AVAIL, (core) => LIMITS.MAX_LOADED_OBJECTS - core.sequences.count - core.objects.count],
   [TPM_PT.HR_PERSISTENT, (core) => core.objects.persistentHandles().length],
   [TPM_PT.HR_PERSISTENT_AVAIL, (core) => PERSISTENT_OBJECTS_MAX - core.objects.persistentHandles().length],
-  [TPM_PT.NV_COUNTERS, fixed(0)],
-  [TPM_PT.NV_COUNTERS_AVAIL, fixed(NV_COUNTERS_MAX)],
+  [TPM_PT.NV_COUNTERS, (core) => core.nv.counters],
+  [TPM_PT.NV_COUNTERS_AVAIL, (core) => LIMITS.NV_COUNTERS_MAX - core.nv.counters],
   [TPM_PT.ALGORITHM_SET, fixed(0)],
   [TPM_PT.LOADED_CURVES, fixed(ECC_CURVES.length)],
   [TPM_PT.LOCKOUT_COUNTER, fixed(0)],

@@ -16,6 +16,7 @@ import { ASYMMETRIC_COMMANDS } from './asymmetric.js';
 import { SIGNING_COMMANDS } from './signing.js';
 import { SYMMETRIC_COMMANDS } from './symmetric.js';
 import { DUPLICATION_COMMANDS } from './duplication.js';
+import { NV_COMMANDS } from './nv.js';
 
 const ALL: AnyCommand[] = [
   ...STARTUP_COMMANDS,
@@ -34,6 +35,7 @@ const ALL: AnyCommand[] = [
   ...SIGNING_COMMANDS,
   ...SYMMETRIC_COMMANDS,
   ...DUPLICATION_COMMANDS,
+  ...NV_COMMANDS,
 ];
 
 export const COMMANDS: ReadonlyMap<number, AnyCommand> = new Map(ALL.map((c) => [c.code, c]));

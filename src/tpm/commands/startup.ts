@@ -37,6 +37,7 @@ function startup(ctx: CommandContext, su: number): void {
     v.contextCounter = saved.contextCounter;
     if (su === TPM_SU.STATE) Object.assign(v, saved.enables);
   }
+  core.nv.startup(su === TPM_SU.STATE && saved !== undefined);
   applyHcrtm(v);
   v.sessions.clear();
   core.sequences.clear();

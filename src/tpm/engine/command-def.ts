@@ -14,6 +14,8 @@ export type HandleKind =
   | 'PLATFORM' // TPMI_RH_PLATFORM
   | 'CLEAR' // TPMI_RH_CLEAR
   | 'PROVISION' // TPMI_RH_PROVISION
+  | 'NV_AUTH' // TPMI_RH_NV_AUTH: owner, platform or an NV index
+  | 'NV_INDEX' // TPMI_RH_NV_INDEX
   | 'LOCKOUT' // TPMI_RH_LOCKOUT
   | 'ENTITY' // TPMI_DH_ENTITY
   | 'OBJECT' // TPMI_DH_OBJECT

@@ -14,6 +14,8 @@ export const HANDLE_KINDS: Record<HandleKind, (h: number) => boolean> = {
   PLATFORM: (h) => h === TPM_RH.PLATFORM,
   CLEAR: (h) => h === TPM_RH.LOCKOUT || h === TPM_RH.PLATFORM,
   PROVISION: (h) => h === TPM_RH.OWNER || h === TPM_RH.PLATFORM,
+  NV_AUTH: (h) => h === TPM_RH.OWNER || h === TPM_RH.PLATFORM || handleType(h) === TPM_HT.NV_INDEX,
+  NV_INDEX: (h) => handleType(h) === TPM_HT.NV_INDEX,
   LOCKOUT: (h) => h === TPM_RH.LOCKOUT,
   ENTITY: (h) =>
     HIERARCHIES.includes(h) || h === TPM_RH.LOCKOUT || h < LIMITS.PCR_COUNT ||

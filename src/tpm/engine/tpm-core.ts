@@ -11,6 +11,7 @@ import { SequenceTable } from '../objects/sequence-table.js';
 import { ObjectTable } from '../objects/object-table.js';
 import { handleName, type TpmObject } from '../objects/tpm-object.js';
 import { randomBytes } from '../crypto/random.js';
+import { NvTable } from '../nv/nv-table.js';
 
 /** The empty authValue (PCRs, TPM_RH_NULL); a zero-length array cannot be written to, so one serves all. */
 const EMPTY = new Uint8Array(0);
@@ -29,6 +30,7 @@ export class TpmCore {
   readonly sessions: SessionTable;
   readonly sequences: SequenceTable;
   readonly objects: ObjectTable;
+  readonly nv: NvTable;
   private persistentDirty = false;
   private lastTick: number;
 
@@ -38,6 +40,7 @@ export class TpmCore {
     const core = this;
     this.sequences = new SequenceTable({ has: (h) => core.objects.has(h), get count() { return core.objects.count; } });
     this.objects = new ObjectTable(persistent, this.sequences);
+    this.nv = new NvTable(persistent, volatile);
     this.lastTick = host.now();
   }
 
@@ -125,6 +128,7 @@ export class TpmCore {
     const t = handleType(handle);
     if (t === TPM_HT.PCR) return EMPTY;
     if (t === TPM_HT.TRANSIENT || t === TPM_HT.PERSISTENT) return this.sequences.get(handle)?.authValue ?? this.objects.get(handle)?.sensitive.authValue;
+    if (t === TPM_HT.NV_INDEX) return this.nv.get(handle)?.authValue;
     return undefined;
   }
 
@@ -132,6 +136,8 @@ export class TpmCore {
   authPolicy(handle: number): Uint8Array {
     const o = this.objects.get(handle);
     if (o) return o.publicArea.authPolicy;
+    const nv = this.nv.get(handle);
+    if (nv) return nv.authPolicy;
     const policy = handle === TPM_RH.PLATFORM ? this.volatile.platformPolicy : this.persistent.hierarchyPolicies.get(handle);
     return policy?.digest ?? EMPTY;
   }
@@ -139,16 +145,19 @@ export class TpmCore {
   /**
    * Name of an entity (Part 1 §16): the handle itself for PCRs, permanent handles and sessions.
    * A sequence object has no nameAlg, so its Name is the Empty Buffer (as the reference's EntityGetName()).
+   * An NV index's Name hashes its public area (Part 1 §16).
    */
   name(handle: number): Uint8Array {
     if (this.sequences.get(handle)) return EMPTY;
+    if (handleType(handle) === TPM_HT.NV_INDEX) return this.nv.get(handle)?.name ?? handleName(handle);
     return this.objects.get(handle)?.name ?? handleName(handle);
   }
 
   /**
    * Throws if an entity referenced by handle is not present: TPM_RC_REFERENCE_H0 for a transient
    * object or session that is not loaded (the caller adds the handle's index, as the reference's
-   * EntityGetLoadStatus() does), TPM_RC_HANDLE (numbered by the caller) for anything else.
+   * EntityGetLoadStatus() does), TPM_RC_HANDLE (numbered by the caller) for anything else, including
+   * an NV index of a disabled hierarchy (platform with phEnableNV clear, owner with shEnable clear).
    */
   requirePresent(handle: number): void {
     const t = handleType(handle);
@@ -157,6 +166,6 @@ export class TpmCore {
       throw new TpmError(TPM_RC.REFERENCE_H0);
     }
     if (t === TPM_HT.PERSISTENT && !this.objects.get(handle)) throw new TpmError(TPM_RC.HANDLE);
-    if (t === TPM_HT.NV_INDEX) throw new TpmError(TPM_RC.HANDLE);
+    if (t === TPM_HT.NV_INDEX && !this.nv.accessible(handle)) throw new TpmError(TPM_RC.HANDLE);
   }
 }

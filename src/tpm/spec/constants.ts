@@ -174,3 +174,34 @@ export const TPMA_OBJECT = {
   x509sign: 0x00080000,
   reserved: 0xfff0f309,
 } as const;
+
+/** TPMA_NV bits (Part 2 table 233); TPM_NT is the 4-bit field at TPMA_NV_TPM_NT. */
+export const TPMA_NV = {
+  PPWRITE: 1 << 0,
+  OWNERWRITE: 1 << 1,
+  AUTHWRITE: 1 << 2,
+  POLICYWRITE: 1 << 3,
+  TPM_NT: 0xf0,
+  POLICY_DELETE: 1 << 10,
+  WRITELOCKED: 1 << 11,
+  WRITEALL: 1 << 12,
+  WRITEDEFINE: 1 << 13,
+  WRITE_STCLEAR: 1 << 14,
+  GLOBALLOCK: 1 << 15,
+  PPREAD: 1 << 16,
+  OWNERREAD: 1 << 17,
+  AUTHREAD: 1 << 18,
+  POLICYREAD: 1 << 19,
+  NO_DA: 1 << 25,
+  ORDERLY: 1 << 26,
+  CLEAR_STCLEAR: 1 << 27,
+  READLOCKED: 1 << 28,
+  WRITTEN: 1 << 29,
+  PLATFORMCREATE: 1 << 30,
+  READ_STCLEAR: 2 ** 31,
+  reserved: 0x01f00300,
+} as const;
+export const TPMA_NV_TPM_NT_SHIFT = 4;
+
+/** TPM_NT index types (Part 2 table 232). */
+export const TPM_NT = { ORDINARY: 0, COUNTER: 1, BITS: 2, EXTEND: 4, PIN_FAIL: 8, PIN_PASS: 9 } as const;

@@ -22,6 +22,11 @@ export const LIMITS = {
   MAX_LOADED_OBJECTS: 16,
   NV_INDEX_MAX: 2048,
   NV_BUFFER_MAX: 1024,
+  /** NV space budget: defined indices and the octets of their data (past it, TPM_RC_NV_SPACE). */
+  NV_INDEX_COUNT_MAX: 64,
+  NV_SPACE_BYTES: 65536,
+  /** Counter indices that may be defined (TPM_PT_NV_COUNTERS_MAX). */
+  NV_COUNTERS_MAX: 32,
   /** How far the oldest saved session may lag the context counter (TPM_PT_CONTEXT_GAP_MAX). */
   CONTEXT_GAP_MAX: 0xffff,
   MAX_PCR_DIGESTS_PER_READ: 8,

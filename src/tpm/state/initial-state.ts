@@ -30,6 +30,8 @@ export function manufacture(banks: readonly number[] = DEFAULT_PCR_BANKS): Persi
     persistentObjects: new Map(),
     primaryCache: new Map(),
     disableClear: false,
+    nvIndexes: new Map(),
+    nvMaxCounter: 0n,
   };
 }
 
@@ -69,15 +71,24 @@ export const freshPlatformHierarchy = (): Pick<PersistentState, 'pps' | 'phProof
 });
 
 /**
- * A persistent state written before keys existed gets seeds and empty object stores on load, as
- * if it had been manufactured with them. Returns whether it did (the caller saves it then).
+ * A persistent state written before keys (or NV) existed gets seeds, empty object stores and an
+ * empty NV on load, as if it had been manufactured with them. Returns whether it did (the caller saves it then).
  */
 export function upgradePersistent(p: PersistentState): boolean {
-  if ((p as Partial<PersistentState>).eps) return false;
-  Object.assign(p, freshSeeds(), {
-    hierarchyPolicies: new Map(), persistentObjects: new Map(), primaryCache: new Map(), disableClear: false,
-  });
-  return true;
+  const old = p as Partial<PersistentState>;
+  let upgraded = false;
+  if (!old.eps) {
+    Object.assign(p, freshSeeds(), {
+      hierarchyPolicies: new Map(), persistentObjects: new Map(), primaryCache: new Map(), disableClear: false,
+    });
+    upgraded = true;
+  }
+  // A state from before NV storage has no indices.
+  if (!old.nvIndexes) {
+    Object.assign(p, { nvIndexes: new Map(), nvMaxCounter: 0n });
+    upgraded = true;
+  }
+  return upgraded;
 }
 
 /** _TPM_Init: nothing is started; Startup decides what comes back. */

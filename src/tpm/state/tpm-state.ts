@@ -53,6 +53,24 @@ export interface PersistentState {
   primaryCache: Map<string, CachedPrimaryKey>;
   /** TPMA_PERMANENT.disableClear (ClearControl). */
   disableClear: boolean;
+  /** Defined NV indices (Part 1 §37), by NV index handle; absent in states older than NV. */
+  nvIndexes: Map<number, NvIndexState>;
+  /** The highest value any NV counter has had; a new counter starts there (Part 1 §37.2.3). */
+  nvMaxCounter: bigint;
+}
+
+/**
+ * An NV index: its TPMS_NV_PUBLIC fields, authValue and data. The lock bits (READLOCKED,
+ * WRITELOCKED) and WRITTEN live in `attributes` as TPMS_NV_PUBLIC reports them; Startup clears
+ * the STCLEAR ones. `data` is `dataSize` octets once written, empty before.
+ */
+export interface NvIndexState {
+  nameAlg: number;
+  attributes: number;
+  authPolicy: Uint8Array;
+  authValue: Uint8Array;
+  dataSize: number;
+  data: Uint8Array;
 }
 
 export interface CachedPrimaryKey {
