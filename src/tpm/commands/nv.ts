@@ -44,6 +44,30 @@ const u64be = (v: bigint): Uint8Array => {
   return b;
 };
 
+/**
+ * NV_WriteLock / NV_ReadLock: the access check of a write / read, where an index already locked is
+ * no error (and, for ReadLock, one not yet written may be locked); the lock needs `lockable`.
+ */
+const lockCommand = (code: number, name: string, check: (authHandle: number, index: NvIndex) => void, lockable: number, lock: number) =>
+  command({
+    code, name, nv: true,
+    handles: [AUTH_NV, NV_INDEX],
+    params: struct({}),
+    response: NO_RESPONSE,
+    handler({ core }, [authHandle, h]) {
+      const index = indexOf(core, h!);
+      try {
+        check(authHandle!, index);
+      } catch (e) {
+        if (e instanceof TpmError && e.rc === TPM_RC.NV_LOCKED) return;
+        if (!(e instanceof TpmError && e.rc === TPM_RC.NV_UNINITIALIZED)) throw e;
+      }
+      if (!index.has(lockable)) throw TpmError.handle(TPM_RC.ATTRIBUTES, INDEX_HANDLE);
+      index.set(lock);
+      core.touchPersistent();
+    },
+  });
+
 export const NV_COMMANDS = [
   command({
     code: TPM_CC.NV_DefineSpace, name: 'NV_DefineSpace',
@@ -154,25 +178,7 @@ export const NV_COMMANDS = [
       written(core, index, 0, u64be(old | bits));
     },
   }),
-  command({
-    code: TPM_CC.NV_WriteLock, name: 'NV_WriteLock', nv: true,
-    handles: [AUTH_NV, NV_INDEX],
-    params: struct({}),
-    response: NO_RESPONSE,
-    handler({ core }, [authHandle, h]) {
-      const index = indexOf(core, h!);
-      try {
-        checkWriteAccess(authHandle!, index);
-      } catch (e) {
-        // Locking an index already locked is no error.
-        if (e instanceof TpmError && e.rc === TPM_RC.NV_LOCKED) return;
-        throw e;
-      }
-      if (!index.has(TPMA_NV.WRITEDEFINE | TPMA_NV.WRITE_STCLEAR)) throw TpmError.handle(TPM_RC.ATTRIBUTES, INDEX_HANDLE);
-      index.set(TPMA_NV.WRITELOCKED);
-      core.touchPersistent();
-    },
-  }),
+  lockCommand(TPM_CC.NV_WriteLock, 'NV_WriteLock', checkWriteAccess, TPMA_NV.WRITEDEFINE | TPMA_NV.WRITE_STCLEAR, TPMA_NV.WRITELOCKED),
   command({
     code: TPM_CC.NV_GlobalWriteLock, name: 'NV_GlobalWriteLock', nv: true,
     handles: [{ name: 'authHandle', kind: 'PROVISION', auth: 'USER' }],
@@ -199,25 +205,7 @@ export const NV_COMMANDS = [
       return { data };
     },
   }),
-  command({
-    code: TPM_CC.NV_ReadLock, name: 'NV_ReadLock', nv: true,
-    handles: [AUTH_NV, NV_INDEX],
-    params: struct({}),
-    response: NO_RESPONSE,
-    handler({ core }, [authHandle, h]) {
-      const index = indexOf(core, h!);
-      try {
-        checkReadAccess(authHandle!, index);
-      } catch (e) {
-        // Already read-locked is no error; an index not yet written may be read-locked.
-        if (e instanceof TpmError && e.rc === TPM_RC.NV_LOCKED) return;
-        if (!(e instanceof TpmError && e.rc === TPM_RC.NV_UNINITIALIZED)) throw e;
-      }
-      if (!index.has(TPMA_NV.READ_STCLEAR)) throw TpmError.handle(TPM_RC.ATTRIBUTES, INDEX_HANDLE);
-      index.set(TPMA_NV.READLOCKED);
-      core.touchPersistent();
-    },
-  }),
+  lockCommand(TPM_CC.NV_ReadLock, 'NV_ReadLock', checkReadAccess, TPMA_NV.READ_STCLEAR, TPMA_NV.READLOCKED),
   command({
     code: TPM_CC.NV_ChangeAuth, name: 'NV_ChangeAuth', nv: true,
     handles: [{ name: 'nvIndex', kind: 'NV_INDEX', auth: 'ADMIN' }],
