@@ -16,6 +16,7 @@ import { ASYMMETRIC_COMMANDS } from './asymmetric.js';
 import { SIGNING_COMMANDS } from './signing.js';
 import { SYMMETRIC_COMMANDS } from './symmetric.js';
 import { DUPLICATION_COMMANDS } from './duplication.js';
+import { ATTESTATION_COMMANDS } from './attestation.js';
 
 const ALL: AnyCommand[] = [
   ...STARTUP_COMMANDS,
@@ -34,6 +35,7 @@ const ALL: AnyCommand[] = [
   ...SIGNING_COMMANDS,
   ...SYMMETRIC_COMMANDS,
   ...DUPLICATION_COMMANDS,
+  ...ATTESTATION_COMMANDS,
 ];
 
 export const COMMANDS: ReadonlyMap<number, AnyCommand> = new Map(ALL.map((c) => [c.code, c]));

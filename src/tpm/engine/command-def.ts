@@ -15,6 +15,7 @@ export type HandleKind =
   | 'CLEAR' // TPMI_RH_CLEAR
   | 'PROVISION' // TPMI_RH_PROVISION
   | 'LOCKOUT' // TPMI_RH_LOCKOUT
+  | 'ENDORSEMENT' // TPMI_RH_ENDORSEMENT
   | 'ENTITY' // TPMI_DH_ENTITY
   | 'OBJECT' // TPMI_DH_OBJECT
   | 'PARENT' // TPMI_DH_PARENT: a hierarchy or an object
