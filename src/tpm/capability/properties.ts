@@ -51,6 +51,8 @@ export const TPM_IDENTITY = {
   specRevision: SPEC.revision,
   manufacturer: ascii4(MANUFACTURER),
   firmwareVersion: (major << 16) | minor,
+  /** TPM_PT_FIRMWARE_VERSION_2, which TPMS_ATTEST carries with _1. */
+  firmwareVersion2: patch,
 } as const;
 const activeSessions = (core: TpmCore): number => core.sessions.loadedHandles().length + core.sessions.savedHandles().length;
 

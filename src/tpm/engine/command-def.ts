@@ -17,6 +17,7 @@ export type HandleKind =
   | 'NV_AUTH' // TPMI_RH_NV_AUTH: owner, platform or an NV index
   | 'NV_INDEX' // TPMI_RH_NV_INDEX
   | 'LOCKOUT' // TPMI_RH_LOCKOUT
+  | 'ENDORSEMENT' // TPMI_RH_ENDORSEMENT
   | 'ENTITY' // TPMI_DH_ENTITY
   | 'OBJECT' // TPMI_DH_OBJECT
   | 'PARENT' // TPMI_DH_PARENT: a hierarchy or an object

@@ -17,6 +17,7 @@ export const HANDLE_KINDS: Record<HandleKind, (h: number) => boolean> = {
   NV_AUTH: (h) => h === TPM_RH.OWNER || h === TPM_RH.PLATFORM || handleType(h) === TPM_HT.NV_INDEX,
   NV_INDEX: (h) => handleType(h) === TPM_HT.NV_INDEX,
   LOCKOUT: (h) => h === TPM_RH.LOCKOUT,
+  ENDORSEMENT: (h) => h === TPM_RH.ENDORSEMENT,
   ENTITY: (h) =>
     HIERARCHIES.includes(h) || h === TPM_RH.LOCKOUT || h < LIMITS.PCR_COUNT ||
     [TPM_HT.TRANSIENT, TPM_HT.PERSISTENT, TPM_HT.NV_INDEX].includes(handleType(h) as 0x80),

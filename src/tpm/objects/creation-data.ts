@@ -44,7 +44,11 @@ export function creationOutputs(core: TpmCore, c: CreationInputs): CreationOutpu
     outsideInfo: c.outsideInfo,
   };
   const creationHash = hash(c.nameAlg, encode(TPMS_CREATION_DATA, creationData));
-  // TicketComputeCreation: HMAC(proof, TPM_ST_CREATION || Name || creationHash).
-  const digest = hmac(TICKET_HMAC_ALG, core.proof(c.hierarchy), u32be(TPM_ST.CREATION).subarray(2), c.objectName, creationHash);
+  const digest = creationTicketDigest(core, c.hierarchy, c.objectName, creationHash);
   return { creationData, creationHash, creationTicket: { tag: TPM_ST.CREATION, hierarchy: c.hierarchy, digest } };
+}
+
+/** TicketComputeCreation: HMAC(proof, TPM_ST_CREATION || Name || creationHash); CertifyCreation recomputes it. */
+export function creationTicketDigest(core: TpmCore, hierarchy: number, objectName: Uint8Array, creationHash: Uint8Array): Uint8Array {
+  return hmac(TICKET_HMAC_ALG, core.proof(hierarchy), u32be(TPM_ST.CREATION).subarray(2), objectName, creationHash);
 }
