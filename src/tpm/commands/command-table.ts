@@ -17,6 +17,7 @@ import { SIGNING_COMMANDS } from './signing.js';
 import { SYMMETRIC_COMMANDS } from './symmetric.js';
 import { DUPLICATION_COMMANDS } from './duplication.js';
 import { NV_COMMANDS } from './nv.js';
+import { CREDENTIAL_COMMANDS } from './credential.js';
 
 const ALL: AnyCommand[] = [
   ...STARTUP_COMMANDS,
@@ -36,6 +37,7 @@ const ALL: AnyCommand[] = [
   ...SYMMETRIC_COMMANDS,
   ...DUPLICATION_COMMANDS,
   ...NV_COMMANDS,
+  ...CREDENTIAL_COMMANDS,
 ];
 
 export const COMMANDS: ReadonlyMap<number, AnyCommand> = new Map(ALL.map((c) => [c.code, c]));
