@@ -18,6 +18,7 @@ import { SYMMETRIC_COMMANDS } from './symmetric.js';
 import { DUPLICATION_COMMANDS } from './duplication.js';
 import { NV_COMMANDS } from './nv.js';
 import { ATTESTATION_COMMANDS } from './attestation.js';
+import { CREDENTIAL_COMMANDS } from './credential.js';
 
 const ALL: AnyCommand[] = [
   ...STARTUP_COMMANDS,
@@ -38,6 +39,7 @@ const ALL: AnyCommand[] = [
   ...DUPLICATION_COMMANDS,
   ...NV_COMMANDS,
   ...ATTESTATION_COMMANDS,
+  ...CREDENTIAL_COMMANDS,
 ];
 
 export const COMMANDS: ReadonlyMap<number, AnyCommand> = new Map(ALL.map((c) => [c.code, c]));

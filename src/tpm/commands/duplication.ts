@@ -11,10 +11,10 @@ import { MAX_PRIVATE_SIZE, TPM2B_DATA, TPM2B_NAME, TPM2B_PRIVATE, TPM2B_PUBLIC, 
 import { TPMT_SYM_DEF_OBJECT_NULL } from '../marshal/public-parms-types.js';
 import { command } from '../engine/command-def.js';
 import { isSupportedSymmetric } from '../crypto/symmetric.js';
-import { isStorageParent, parentSymmetric, validateTemplate } from '../objects/object-templates.js';
+import { isStorageParent, validateTemplate } from '../objects/object-templates.js';
 import { objectName } from '../objects/tpm-object.js';
 import { recoverSecret, shareSecret } from '../objects/secret-exchange.js';
-import { outerUnwrap, outerWrap, protectSensitive, type OuterWrapKey } from '../objects/sensitive-protection.js';
+import { outerUnwrap, outerWrap, protectSensitive, sharedSeedKey, type OuterWrapKey } from '../objects/sensitive-protection.js';
 import type { TpmCore } from '../engine/tpm-core.js';
 import type { TpmObject } from '../objects/tpm-object.js';
 import { unwrapDuplicate, wrapDuplicate, type InnerWrapKey } from '../objects/duplication-wrap.js';
@@ -33,7 +33,7 @@ function innerSymmetric(def: SymDef, n: number): SymDef {
 /** The outer wrap key of a new parent with a fresh shared seed, and the secret that carries the seed. */
 function newParentWrap(core: TpmCore, newParent: TpmObject): { outer: OuterWrapKey; encryptedSecret: Uint8Array } {
   const { seed, encryptedSecret } = shareSecret(newParent.publicArea, 'DUPLICATE', (n) => core.random(n));
-  return { outer: { hashAlg: newParent.publicArea.nameAlg, seed, symmetric: parentSymmetric(newParent.publicArea) }, encryptedSecret };
+  return { outer: sharedSeedKey(newParent.publicArea, seed), encryptedSecret };
 }
 
 /** A storage key at handle n (TPMI_DH_OBJECT+), or undefined for TPM_RH_NULL; anything else is TPM_RC_TYPE. */
@@ -99,7 +99,7 @@ export const DUPLICATION_COMMANDS = [
         } catch {
           throw TpmError.parameter(TPM_RC.VALUE, 3);
         }
-        inner = asParameter(1, () => outerUnwrap({ hashAlg: oldParent.publicArea.nameAlg, seed, symmetric: parentSymmetric(oldParent.publicArea) }, name, inDuplicate));
+        inner = asParameter(1, () => outerUnwrap(sharedSeedKey(oldParent.publicArea, seed), name, inDuplicate));
       }
       const newParent = storageKeyOrNull(core, newHandle!, 2);
       if (!newParent) return { outDuplicate: inner, outSymSeed: EMPTY };
@@ -138,7 +138,7 @@ export const DUPLICATION_COMMANDS = [
         // Only an asymmetric parent can recover a seed.
         if (parent.publicArea.type === TPM_ALG.SYMCIPHER) throw TpmError.handle(TPM_RC.TYPE, 1);
         const seed = asParameter(4, () => recoverSecret(parent, 'DUPLICATE', inSymSeed));
-        outer = { hashAlg: parent.publicArea.nameAlg, seed, symmetric: parentSymmetric(parent.publicArea) };
+        outer = sharedSeedKey(parent.publicArea, seed);
       } else if (anySet(attrs, TPMA_OBJECT.encryptedDuplication)) {
         throw TpmError.parameter(TPM_RC.ATTRIBUTES, 4);
       }

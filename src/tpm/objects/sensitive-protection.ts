@@ -13,7 +13,7 @@ import { symmetricDecrypt, symmetricEncrypt, type SymmetricDef } from '../crypto
 import { timingSafeEqual } from '../auth/compare.js';
 import { encode } from '../marshal/codec.js';
 import { Reader } from '../marshal/reader.js';
-import { TPM2B_SENSITIVE, type SensitiveArea } from '../marshal/object-types.js';
+import { TPM2B_SENSITIVE, type PublicArea, type SensitiveArea } from '../marshal/object-types.js';
 import type { TpmObject } from './tpm-object.js';
 import { parentSymmetric } from './object-templates.js';
 
@@ -58,9 +58,14 @@ export function outerUnwrap(key: OuterWrapKey, name: Uint8Array, blob: Uint8Arra
   return symmetricDecrypt(key.symmetric, symKey, zeroIv(key.symmetric), encrypted);
 }
 
+/** The outer wrap key of a seed shared with the key `protector` (duplication, credentials): its nameAlg and symmetric. */
+export function sharedSeedKey(protector: PublicArea, seed: Uint8Array): OuterWrapKey {
+  return { hashAlg: protector.nameAlg, seed, symmetric: parentSymmetric(protector) };
+}
+
 /** The key a storage parent protects its children with. */
 export function storageKey(parent: TpmObject): OuterWrapKey {
-  return { hashAlg: parent.publicArea.nameAlg, seed: parent.sensitive.seedValue, symmetric: parentSymmetric(parent.publicArea) };
+  return sharedSeedKey(parent.publicArea, parent.sensitive.seedValue);
 }
 
 /** TPM2B_PRIVATE of a child of `parent` (Create). */
