@@ -17,6 +17,8 @@ import { SIGNING_COMMANDS } from './signing.js';
 import { SYMMETRIC_COMMANDS } from './symmetric.js';
 import { DUPLICATION_COMMANDS } from './duplication.js';
 import { NV_COMMANDS } from './nv.js';
+import { POLICY_SECRET_COMMANDS } from './policy-secret.js';
+import { POLICY_OR_COMMANDS } from './policy-or.js';
 
 const ALL: AnyCommand[] = [
   ...STARTUP_COMMANDS,
@@ -36,6 +38,8 @@ const ALL: AnyCommand[] = [
   ...SYMMETRIC_COMMANDS,
   ...DUPLICATION_COMMANDS,
   ...NV_COMMANDS,
+  ...POLICY_SECRET_COMMANDS,
+  ...POLICY_OR_COMMANDS,
 ];
 
 export const COMMANDS: ReadonlyMap<number, AnyCommand> = new Map(ALL.map((c) => [c.code, c]));
