@@ -171,6 +171,10 @@ function checkPolicy(core: TpmCore, s: SessionState, entity: number, cmd: AuthCh
   if (s.pcrCounter !== undefined && s.pcrCounter !== cmd.pcrUpdateCounter) throw new TpmError(TPM_RC.PCR_CHANGED);
   if (!timingSafeEqual(policy, s.policyDigest)) throw err(TPM_RC.POLICY_FAIL);
   if (s.commandCode !== undefined && s.commandCode !== cmd.commandCode) throw err(TPM_RC.POLICY_CC);
+  if (s.cpHash !== undefined) {
+    const cp = cpHash(s.authHash, cmd.commandCode, cmd.handles.map((x) => core.name(x)), cmd.parameters);
+    if (!timingSafeEqual(s.cpHash, cp)) throw err(TPM_RC.POLICY_FAIL);
+  }
 }
 
 /**

@@ -39,7 +39,7 @@ const EMPTY = new Uint8Array(0);
  * continues, clears them (as the reference implementation's SessionResetPolicyData does); a new assertion
  * that stores state in the session must be listed here.
  */
-const POLICY_ASSERTION_FIELDS = ['pcrCounter', 'isAuthValueNeeded', 'isPasswordNeeded', 'commandCode'] as const satisfies readonly (keyof SessionState)[];
+const POLICY_ASSERTION_FIELDS = ['pcrCounter', 'isAuthValueNeeded', 'isPasswordNeeded', 'commandCode', 'cpHash'] as const satisfies readonly (keyof SessionState)[];
 
 /** authValue as it enters HMAC keys and KDFs: trailing zero octets removed (Part 1 §19.6.4). */
 export function stripTrailingZeros(b: Uint8Array): Uint8Array {

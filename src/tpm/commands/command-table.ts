@@ -19,6 +19,8 @@ import { DUPLICATION_COMMANDS } from './duplication.js';
 import { NV_COMMANDS } from './nv.js';
 import { ATTESTATION_COMMANDS } from './attestation.js';
 import { CREDENTIAL_COMMANDS } from './credential.js';
+import { POLICY_SECRET_COMMANDS } from './policy-secret.js';
+import { POLICY_OR_COMMANDS } from './policy-or.js';
 
 const ALL: AnyCommand[] = [
   ...STARTUP_COMMANDS,
@@ -40,6 +42,8 @@ const ALL: AnyCommand[] = [
   ...NV_COMMANDS,
   ...ATTESTATION_COMMANDS,
   ...CREDENTIAL_COMMANDS,
+  ...POLICY_SECRET_COMMANDS,
+  ...POLICY_OR_COMMANDS,
 ];
 
 export const COMMANDS: ReadonlyMap<number, AnyCommand> = new Map(ALL.map((c) => [c.code, c]));

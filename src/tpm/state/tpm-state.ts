@@ -128,6 +128,8 @@ export interface SessionState {
   isAuthValueNeeded?: boolean;
   isPasswordNeeded?: boolean;
   commandCode?: number;
+  /** cpHash the session is bound to (PolicySecret's cpHashA), checked at use. */
+  cpHash?: Uint8Array;
   /** Owning client of a loaded session (resource-manager view). */
   client: number;
 }
