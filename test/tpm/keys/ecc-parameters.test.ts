@@ -1,8 +1,6 @@
 /** ECC_Parameters (Part 3 §14.7) answered byte for byte like libtpms (swtpm) for every curve both implement. */
 import assert from 'node:assert/strict';
-import { requireInteropTools } from '../../helpers/interop-prereqs.js';
-import { SwtpmDataClient } from '../../helpers/raw-client.js';
-import { startSwtpm, type SwtpmServer } from '../../helpers/swtpm.js';
+import { useSwtpmClient } from '../../helpers/swtpm-client.js';
 import { command, rcOf, u16 } from '../helpers/tpm-wire.js';
 import { startedTpm } from '../helpers/pcr-cmd.js';
 
@@ -12,19 +10,8 @@ const TPM_RC_CURVE_P1 = 0x0a6 | 0x40 | 0x100;
 
 describe('ECC_Parameters against swtpm', function () {
   this.timeout(60000);
-  let swtpm: SwtpmServer | undefined;
-  let client: SwtpmDataClient | undefined;
-
-  before(async function () {
-    await requireInteropTools(this);
-    swtpm = await startSwtpm({ pcrBanks: ['sha256'] });
-    client = await SwtpmDataClient.connect(swtpm.port);
-    await client.transmit(command(0x144, [], [u16(0)]));
-  });
-  after(async () => {
-    client?.close();
-    await swtpm?.stop();
-  });
+  const swtpm = useSwtpmClient(['sha256']);
+  before(async () => void await swtpm().transmit(command(0x144, [], [u16(0)])));
 
   for (const [name, curveID] of Object.entries(CURVES)) {
     it(`${name}: the same TPMS_ALGORITHM_DETAIL_ECC as libtpms`, async () => {
@@ -32,7 +19,7 @@ describe('ECC_Parameters against swtpm', function () {
       const request = command(TPM_CC_ECC_Parameters, [], [u16(curveID)]);
       const ours = run(request);
       assert.equal(rcOf(ours), 0);
-      assert.deepEqual(ours, await client!.transmit(request));
+      assert.deepEqual(ours, await swtpm().transmit(request));
     });
   }
 

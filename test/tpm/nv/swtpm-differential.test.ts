@@ -4,9 +4,7 @@
  * error codes) must be byte-identical.
  */
 import assert from 'node:assert/strict';
-import { requireInteropTools } from '../../helpers/interop-prereqs.js';
-import { SwtpmDataClient } from '../../helpers/raw-client.js';
-import { startSwtpm, type SwtpmServer } from '../../helpers/swtpm.js';
+import { useSwtpmClient } from '../../helpers/swtpm-client.js';
 import { Tpm } from '../../../src/tpm/engine/tpm.js';
 import { manufacture } from '../../../src/tpm/state/initial-state.js';
 import { RH, commands as hc, rcOf } from '../helpers/hierarchy-cmd.js';
@@ -72,18 +70,7 @@ function steps(): [string, Buffer][] {
 
 describe('differential: engine vs swtpm on NV commands', function () {
   this.timeout(60000);
-  let swtpm: SwtpmServer | undefined;
-  let client: SwtpmDataClient | undefined;
-
-  before(async function () {
-    await requireInteropTools(this);
-    swtpm = await startSwtpm({ pcrBanks: ['sha256'] });
-    client = await SwtpmDataClient.connect(swtpm.port);
-  });
-  after(async () => {
-    client?.close();
-    await swtpm?.stop();
-  });
+  const swtpm = useSwtpmClient(['sha256']);
 
   it('TPMS_NV_PUBLIC, Names, data and response codes are byte-identical to libtpms', async () => {
     const tpm = new Tpm(manufacture([0x000b]), undefined, { now: () => 0, persistentChanged: () => undefined });
@@ -91,7 +78,7 @@ describe('differential: engine vs swtpm on NV commands', function () {
     const mismatches: string[] = [];
     let successes = 0;
     for (const [what, command] of steps()) {
-      const theirs = await client!.transmit(command);
+      const theirs = await swtpm().transmit(command);
       const mine = Buffer.from(tpm.execute(command).response);
       if (rcOf(theirs) === 0) successes++;
       if (!theirs.equals(mine)) mismatches.push(`${what}: swtpm ${theirs.toString('hex')} mrtpm ${mine.toString('hex')}`);
