@@ -3,9 +3,9 @@
  * NV_Write + NV_Read, and a PCR-sealed object unsealed through a fresh PolicyPCR session.
  * Commands are built from Part 2/3 by the test helpers, as the other rows are.
  */
-import { command, pwAuth, tpm2b, u8, u16, u32 } from '../test/tpm/helpers/tpm-wire.js';
+import { command, pwAuth, tpm2b, u16, u32 } from '../test/tpm/helpers/tpm-wire.js';
 import { SE, startAuthSessionCommand, pcrSelection, policyPcrCommand, getDigestCommand, flushCommand } from '../test/tpm/helpers/session-cmd.js';
-import { OBJ, OCC, create, load, parseCreate, sealTemplate, sensitiveCreate } from '../test/tpm/helpers/object-cmd.js';
+import { OBJ, OCC, create, load, parseCreate, policyAuth, sealTemplate, sensitiveCreate } from '../test/tpm/helpers/object-cmd.js';
 import { ALG, scheme } from '../test/tpm/helpers/key-cmd.js';
 import { TEMPLATES } from '../test/helpers/key-commands.js';
 import type { SwtpmDataClient } from '../test/helpers/raw-client.js';
@@ -35,9 +35,6 @@ async function defineNvIndex(client: SwtpmDataClient): Promise<void> {
   const nvPublic = Buffer.concat([u32(NV_INDEX), u16(ALG.SHA256), u32(NV_ATTRIBUTES), tpm2b(Buffer.alloc(0)), u16(NV_SIZE)]);
   await send(client, 'NV_DefineSpace', command(TPM_CC.NV_DefineSpace, [TPM_RH_OWNER], [tpm2b(Buffer.alloc(0)), tpm2b(nvPublic)], [pwAuth()]));
 }
-
-/** A policy session entry that is not continued: the TPM flushes the session after the command. */
-const oneShotPolicyAuth = (session: number): Buffer => Buffer.concat([u32(session), tpm2b(Buffer.alloc(0)), u8(0), tpm2b(Buffer.alloc(0))]);
 
 async function pcrPolicyDigest(client: SwtpmDataClient): Promise<Buffer> {
   const trial = (await send(client, 'StartAuthSession', startAuthSessionCommand({ type: SE.TRIAL }))).readUInt32BE(10);
@@ -77,7 +74,8 @@ export const STAGE4_OPS: readonly KeyOp[] = [
       return async () => {
         const session = (await send(client, 'StartAuthSession', start)).readUInt32BE(10);
         await send(client, 'PolicyPCR', policyPcrCommand(session, Buffer.alloc(0), SEALED_PCRS));
-        await send(client, 'Unseal', command(OCC.Unseal, [item], [], [oneShotPolicyAuth(session)]));
+        // Not continued (attributes 0): the TPM flushes the session after Unseal.
+        await send(client, 'Unseal', command(OCC.Unseal, [item], [], [policyAuth(session, 0)]));
       };
     },
   },

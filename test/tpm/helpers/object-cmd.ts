@@ -121,8 +121,9 @@ export const ownerPrimary = (template: Buffer, userAuth?: Uint8Array, data?: Uin
 export const createLoaded = (parent: number, template: Buffer, userAuth?: Uint8Array, data?: Uint8Array, parentAuth?: Uint8Array): Buffer =>
   command(OCC.CreateLoaded, [parent], [sensitiveCreate(userAuth, data), tpm2b(template)], [pwAuth(parentAuth)]);
 
-/** A policy session entry with no HMAC (unbound, unsalted, no authValue needed). */
-export const policyAuth = (handle: number): Buffer => Buffer.concat([u32(handle), tpm2b(Buffer.alloc(0)), u8(1), tpm2b(Buffer.alloc(0))]);
+/** A policy session entry with no HMAC (unbound, unsalted, no authValue needed); continued unless attributes say otherwise. */
+export const policyAuth = (handle: number, attributes = 1): Buffer =>
+  Buffer.concat([u32(handle), tpm2b(Buffer.alloc(0)), u8(attributes), tpm2b(Buffer.alloc(0))]);
 
 /** Reads TPM2B fields and integers from response parameters in order. */
 export class Fields {
