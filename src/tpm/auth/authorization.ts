@@ -16,6 +16,8 @@ import { timingSafeEqual } from './compare.js';
 import { boundEntityValue, entityAuthValue, sessionKeyWith, stripTrailingZeros } from './session-table.js';
 import { encryptResponseParameter } from './parameter-encryption.js';
 import { nvAuthValueAllowed, nvPolicyAllowed } from '../nv/nv-access.js';
+import { checkPolicyAssertions, type CpHashOf } from './policy-check.js';
+import { TPM_CC } from '../spec/tpm-cc.js';
 
 export const MAX_SESSIONS = 3;
 
@@ -161,20 +163,19 @@ export interface AuthCheck {
   handles: number[];
   parameters: Uint8Array;
   pcrUpdateCounter: number;
+  locality: number;
 }
 
 /** The policy session checks at use of the assertions Part 3 §23 records, in the reference's order. */
-function checkPolicy(core: TpmCore, s: SessionState, entity: number, cmd: AuthCheck, err: (rc: number) => TpmError): void {
+function checkPolicy(core: TpmCore, s: SessionState, entity: number, cmd: AuthCheck, role: AuthRole, cp: CpHashOf, err: (rc: number) => TpmError): void {
   const policy = core.authPolicy(entity);
   // No authPolicy: policy authorization is not available for the entity (unnumbered, format zero).
   if (policy.length === 0) throw new TpmError(TPM_RC.AUTH_UNAVAILABLE);
+  // A policy session authorizing PolicySecret must itself prove the authValue (the reference's CheckPolicyAuthSession).
+  if (cmd.commandCode === TPM_CC.PolicySecret && !s.isPasswordNeeded && !s.isAuthValueNeeded) throw err(TPM_RC.MODE);
   if (s.pcrCounter !== undefined && s.pcrCounter !== cmd.pcrUpdateCounter) throw new TpmError(TPM_RC.PCR_CHANGED);
   if (!timingSafeEqual(policy, s.policyDigest)) throw err(TPM_RC.POLICY_FAIL);
-  if (s.commandCode !== undefined && s.commandCode !== cmd.commandCode) throw err(TPM_RC.POLICY_CC);
-  if (s.cpHash !== undefined) {
-    const cp = cpHash(s.authHash, cmd.commandCode, cmd.handles.map((x) => core.name(x)), cmd.parameters);
-    if (!timingSafeEqual(s.cpHash, cp)) throw err(TPM_RC.POLICY_FAIL);
-  }
+  checkPolicyAssertions(core, s, policyNeedsCommandCode(core, entity, role), cmd, cp, err);
 }
 
 /**
@@ -207,8 +208,14 @@ const policyNeedsCommandCode = (core: TpmCore, entity: number, role: AuthRole): 
 export function checkAuthorizations(
   core: TpmCore, sessions: readonly CommandSession[], authHandles: number[], authRoles: readonly AuthRole[], cmd: AuthCheck,
 ): void {
-  // cpHash per hash algorithm, computed once and only if an HMAC needs it.
+  // cpHash per hash algorithm, computed once and only if an HMAC or a policy needs it.
   let cpHashes: Map<number, Uint8Array> | undefined;
+  const cpHashOf = (alg: number): Uint8Array => {
+    cpHashes ??= new Map();
+    let cp = cpHashes.get(alg);
+    if (!cp) cpHashes.set(alg, (cp = cpHash(alg, cmd.commandCode, cmd.handles.map((x) => core.name(x)), cmd.parameters)));
+    return cp;
+  };
   for (let i = 0; i < sessions.length; i++) {
     const cs = sessions[i]!;
     const err = (rc: number): TpmError => TpmError.session(rc, i + 1);
@@ -233,8 +240,7 @@ export function checkAuthorizations(
       // Only for parameter encryption: its HMAC is still checked, keyed without any authValue.
       if (!(cs.attributes & NON_AUTH_USES)) throw err(TPM_RC.ATTRIBUTES);
     } else if (s.kind === 'policy') {
-      checkPolicy(core, s, entity, cmd, err);
-      if (policyNeedsCommandCode(core, entity, role) && s.commandCode !== cmd.commandCode) throw err(TPM_RC.POLICY_FAIL);
+      checkPolicy(core, s, entity, cmd, role, cpHashOf, err);
       if (s.isPasswordNeeded) {
         if (!timingSafeEqual(stripTrailingZeros(cs.hmac), entityAuthValue(core, entity))) throw err(authFailure(core, entity, true));
         continue;
@@ -244,9 +250,7 @@ export function checkAuthorizations(
     const key = hmacKey(core, cs);
     // With an empty key (unbound, unsalted, empty authValue) an empty HMAC is accepted.
     if (key.length === 0 && cs.hmac.length === 0) continue;
-    cpHashes ??= new Map();
-    let cp = cpHashes.get(s.authHash);
-    if (!cp) cpHashes.set(s.authHash, (cp = cpHash(s.authHash, cmd.commandCode, cmd.handles.map((x) => core.name(x)), cmd.parameters)));
+    const cp = cpHashOf(s.authHash);
     const first = i === 0 && entity !== undefined;
     const nonceDecrypt = first ? otherSessionNonce(sessions, TPMA_SESSION.decrypt) : EMPTY;
     const nonceEncrypt = first ? otherSessionNonce(sessions, TPMA_SESSION.encrypt, sessionWith(sessions, TPMA_SESSION.decrypt)) : EMPTY;

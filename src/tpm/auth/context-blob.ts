@@ -12,7 +12,7 @@ import { LIMITS } from '../spec/limits.js';
 import { UINT32, decode, encode, sized, struct } from '../marshal/codec.js';
 import { hmac } from '../crypto/hash.js';
 import { kdfa } from '../crypto/kdf.js';
-import { concatBytes, u32be } from '../crypto/bytes.js';
+import { concatBytes, u32be, u64be } from '../crypto/bytes.js';
 import { symmetricDecrypt, symmetricEncrypt } from '../crypto/symmetric.js';
 import { timingSafeEqual } from './compare.js';
 
@@ -34,12 +34,6 @@ const FORMAT_VERSION = 1;
 /** What the plaintext holds, after the version octet. */
 const PAYLOAD_SESSION = 1;
 const PAYLOAD_OBJECT = 2;
-
-const u64be = (v: bigint): Uint8Array => {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, v);
-  return b;
-};
 
 /**
  * What a blob is bound to: `epoch` (the TPM Reset epoch for sessions, the hierarchy's proof for

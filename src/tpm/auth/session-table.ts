@@ -16,6 +16,7 @@ import { hashInfo } from '../spec/hash-algs.js';
 import { hash } from '../crypto/hash.js';
 import { kdfa } from '../crypto/kdf.js';
 import { concatBytes } from '../crypto/bytes.js';
+import { timeEpoch } from './policy-context.js';
 
 export interface StartSessionArgs {
   kind: SessionKind;
@@ -39,7 +40,10 @@ const EMPTY = new Uint8Array(0);
  * continues, clears them (as the reference implementation's SessionResetPolicyData does); a new assertion
  * that stores state in the session must be listed here.
  */
-const POLICY_ASSERTION_FIELDS = ['pcrCounter', 'isAuthValueNeeded', 'isPasswordNeeded', 'commandCode', 'cpHash'] as const satisfies readonly (keyof SessionState)[];
+const POLICY_ASSERTION_FIELDS = [
+  'pcrCounter', 'isAuthValueNeeded', 'isPasswordNeeded', 'commandCode', 'timeout', 'cpHash', 'nameHash', 'templateHash',
+  'locality', 'isPPRequired', 'nvWrittenState',
+] as const satisfies readonly (keyof SessionState)[];
 
 /** authValue as it enters HMAC keys and KDFs: trailing zero octets removed (Part 1 §19.6.4). */
 export function stripTrailingZeros(b: Uint8Array): Uint8Array {
@@ -145,6 +149,8 @@ export class SessionTable {
       sessionKey,
       symmetric: { algorithm: args.symmetric.algorithm, keyBits: args.symmetric.keyBits, mode: args.symmetric.mode },
       policyDigest: new Uint8Array(args.kind === 'hmac' ? 0 : digestSize),
+      startTime: this.core.volatile.time,
+      timeEpoch: timeEpoch(this.core),
       client: args.client,
     };
     // Only HMAC sessions are bound; a policy session's bind entity only seeds its key.

@@ -4,6 +4,18 @@ export function u32be(value: number): Uint8Array {
   return Uint8Array.of(value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff);
 }
 
+/** Big-endian u16, the width of TPM_ST and TPM_ALG_ID. */
+export function u16be(value: number): Uint8Array {
+  return Uint8Array.of((value >>> 8) & 0xff, value & 0xff);
+}
+
+/** Big-endian u64 (TPMS_TIME_INFO fields, context sequence numbers). */
+export function u64be(value: bigint): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, value);
+  return b;
+}
+
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;

@@ -159,6 +159,7 @@ export class Tpm {
         handles,
         parameters: parameterBytes,
         pcrUpdateCounter: core.volatile.pcrUpdateCounter,
+        locality,
       });
       const d = sessionWith(sessions, TPMA_SESSION.decrypt);
       if (d >= 0) pr = new Reader(decryptCommandParameter(core, sessions[d]!, d + 1, parameterBytes));

@@ -128,8 +128,24 @@ export interface SessionState {
   isAuthValueNeeded?: boolean;
   isPasswordNeeded?: boolean;
   commandCode?: number;
-  /** cpHash the session is bound to (PolicySecret's cpHashA), checked at use. */
+  /** TPMS_TIME_INFO.time (ms) when the session started; relative expirations count from it (absent in older saved state: 0). */
+  startTime?: bigint;
+  /** The time epoch the session started in (policy-context.ts timeEpoch); a timeout from another epoch has expired. */
+  timeEpoch?: bigint;
+  /** Earliest expiration (TPMS_TIME_INFO.time, ms) set by PolicySigned / PolicySecret / PolicyTicket. */
+  timeout?: bigint;
+  /** cpHash the command must have (PolicyCpHash, or cpHashA of PolicySigned / PolicySecret / PolicyTicket). */
   cpHash?: Uint8Array;
+  /** nameHash the command's handles must have (PolicyNameHash, PolicyDuplicationSelect). */
+  nameHash?: Uint8Array;
+  /** templateHash the command's inPublic must have (PolicyTemplate). */
+  templateHash?: Uint8Array;
+  /** TPMA_LOCALITY the command must come from (PolicyLocality). */
+  locality?: number;
+  /** PolicyPhysicalPresence: the command needs physical presence asserted. */
+  isPPRequired?: boolean;
+  /** PolicyNvWritten: the state TPMA_NV_WRITTEN of the authorized index must have. */
+  nvWrittenState?: boolean;
   /** Owning client of a loaded session (resource-manager view). */
   client: number;
 }
