@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StateJournal } from '../../src/store/state-journal.js';
+import { TpmStateStore } from '../../src/store/tpm-state-store.js';
+import { manufacture } from '../../src/tpm/state/initial-state.js';
+import { stateToJson } from '../../src/tpm/state/serialize.js';
+
+const text = (b: Buffer | undefined): string | undefined => b?.toString('utf8');
+
+describe('store/state-journal: appended state images, the newest intact one wins', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mrtpm-journal-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('gives the last record appended, from this or a new instance; the file is mode 0600', () => {
+    const path = join(dir, 'j');
+    const j = new StateJournal(path);
+    assert.equal(j.newest(), undefined);
+    for (const s of ['one', 'two', 'three']) j.append(Buffer.from(s));
+    assert.equal(text(j.newest()), 'three');
+    j.close();
+    assert.equal(text(new StateJournal(path).newest()), 'three');
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+  });
+
+  it('a torn last record (cut anywhere, or its payload changed) is ignored, and cut before the next append', () => {
+    const path = join(dir, 'j');
+    const j = new StateJournal(path);
+    j.append(Buffer.from('kept'));
+    j.append(Buffer.from('torn-record'));
+    j.close();
+    const full = statSync(path).size;
+    for (const cut of [full - 1, full - 11, full - 12 - 20, full - 12 - 40 + 2]) {
+      const copy = join(dir, `cut-${cut}`);
+      writeFileSync(copy, readFileSync(path).subarray(0, cut));
+      assert.equal(text(new StateJournal(copy).newest()), 'kept', `cut at ${cut}`);
+    }
+    const flipped = readFileSync(path);
+    flipped[flipped.length - 1]! ^= 1;
+    writeFileSync(path, flipped);
+    assert.equal(text(new StateJournal(path).newest()), 'kept');
+    // The next instance cuts the torn record off, so what it appends is found after it.
+    const again = new StateJournal(path);
+    again.append(Buffer.from('after'));
+    assert.equal(text(again.newest()), 'after');
+    again.close();
+    appendFileSync(path, Buffer.alloc(7));
+    assert.equal(text(new StateJournal(path).newest()), 'after', 'a zero-filled tail is no record');
+  });
+
+  it('clear() empties it durably; an empty or missing journal has no state', () => {
+    const path = join(dir, 'j');
+    const j = new StateJournal(path);
+    j.append(Buffer.from('x'));
+    j.clear();
+    assert.equal(statSync(path).size, 0);
+    assert.equal(j.newest(), undefined);
+    j.append(Buffer.from('y'));
+    assert.equal(text(j.newest()), 'y');
+    j.close();
+  });
+});
+
+describe('store/tpm-state-store: persistent state through the journal', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mrtpm-store-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('every save is what the next load gives, also across folds of the journal into persistent.json', () => {
+    const state = manufacture();
+    const limit = 3 * stateToJson(state).length;
+    let store = new TpmStateStore(dir, limit);
+    let folds = 0;
+    for (let i = 0; i < 12; i++) {
+      state.clock = BigInt(1000 + i);
+      store.savePersistent(state);
+      if (!existsSync(join(dir, 'persistent.journal')) || statSync(join(dir, 'persistent.journal')).size === 0) folds++;
+      if (i % 4 === 3) {
+        store.release();
+        store = new TpmStateStore(dir, limit);
+      }
+      assert.equal(store.loadPersistent()?.clock, BigInt(1000 + i), `save ${i}`);
+    }
+    store.release();
+    assert.ok(folds >= 3, `the journal was folded (${folds} times)`);
+    assert.equal(statSync(join(dir, 'persistent.json')).mode & 0o777, 0o600);
+  });
+
+  it('a crash between writing persistent.json and clearing the journal still loads the newest state', () => {
+    const state = manufacture();
+    const store = new TpmStateStore(dir);
+    state.clock = 5n;
+    store.savePersistent(state);
+    store.release();
+    // persistent.json holds an older image than the journal's newest record.
+    state.clock = 4n;
+    writeFileSync(join(dir, 'persistent.json'), stateToJson(state), { mode: 0o600 });
+    assert.equal(new TpmStateStore(dir).loadPersistent()?.clock, 5n);
+  });
+
+  it('a journal whose only record is torn falls back to persistent.json', () => {
+    const state = manufacture();
+    state.clock = 7n;
+    writeFileSync(join(dir, 'persistent.json'), stateToJson(state), { mode: 0o600 });
+    const store = new TpmStateStore(dir);
+    state.clock = 8n;
+    store.savePersistent(state);
+    store.release();
+    const journal = join(dir, 'persistent.journal');
+    truncateSync(journal, statSync(journal).size - 1);
+    assert.equal(new TpmStateStore(dir).loadPersistent()?.clock, 7n);
+  });
+});
