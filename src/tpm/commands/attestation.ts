@@ -6,7 +6,7 @@
 import { TPM_CC } from '../spec/tpm-cc.js';
 import { TPM_ALG, TPM_ST } from '../spec/constants.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
-import { sized, struct } from '../marshal/codec.js';
+import { struct } from '../marshal/codec.js';
 import { TPM2B_DIGEST, TPML_PCR_SELECTION, type PcrSelection } from '../marshal/types.js';
 import { TPM2B_DATA, TPMT_TK_CREATION } from '../marshal/object-types.js';
 import { TPMT_SIG_SCHEME, TPMT_SIGNATURE } from '../marshal/signature-types.js';
@@ -15,12 +15,9 @@ import type { TpmCore } from '../engine/tpm-core.js';
 import { timingSafeEqual } from '../auth/compare.js';
 import { objectAt } from '../objects/object-loading.js';
 import { creationTicketDigest } from '../objects/creation-data.js';
+import { PRIVACY_ADMIN, SIGN_HANDLE, TPM2B_ATTEST } from './attest-command.js';
 import { attestSigner, clockInfo, firmwareVersion, signAttest } from '../attestation/attest-info.js';
 
-/** TPM2B_ATTEST carrying an already marshaled TPMS_ATTEST. */
-const TPM2B_ATTEST = sized(0xffff);
-const signHandle = { name: 'signHandle', kind: 'OBJECT', allowNull: true, auth: 'USER' } as const;
-const privacyAdmin = { name: 'privacyAdminHandle', kind: 'ENDORSEMENT', auth: 'USER' } as const;
 
 /** The selection with the PCRs that are not allocated dropped, as the reference's FilterPcr leaves it for the quote. */
 function allocatedOnly(core: TpmCore, selection: readonly PcrSelection[]): PcrSelection[] {
@@ -37,7 +34,7 @@ function allocatedOnly(core: TpmCore, selection: readonly PcrSelection[]): PcrSe
 export const ATTESTATION_COMMANDS = [
   command({
     code: TPM_CC.Certify, name: 'Certify',
-    handles: [{ name: 'objectHandle', kind: 'OBJECT', auth: 'ADMIN' }, signHandle],
+    handles: [{ name: 'objectHandle', kind: 'OBJECT', auth: 'ADMIN' }, SIGN_HANDLE],
     params: struct({ qualifyingData: TPM2B_DATA, inScheme: TPMT_SIG_SCHEME }),
     response: struct({ certifyInfo: TPM2B_ATTEST, signature: TPMT_SIGNATURE }),
     handler({ core }, [h, s], { qualifyingData, inScheme }) {
@@ -51,7 +48,7 @@ export const ATTESTATION_COMMANDS = [
   }),
   command({
     code: TPM_CC.CertifyCreation, name: 'CertifyCreation',
-    handles: [signHandle, { name: 'objectHandle', kind: 'OBJECT' }],
+    handles: [SIGN_HANDLE, { name: 'objectHandle', kind: 'OBJECT' }],
     params: struct({ qualifyingData: TPM2B_DATA, creationHash: TPM2B_DIGEST, inScheme: TPMT_SIG_SCHEME, creationTicket: TPMT_TK_CREATION }),
     response: struct({ certifyInfo: TPM2B_ATTEST, signature: TPMT_SIGNATURE }),
     handler({ core }, [s, h], { qualifyingData, creationHash, inScheme, creationTicket }) {
@@ -67,7 +64,7 @@ export const ATTESTATION_COMMANDS = [
   }),
   command({
     code: TPM_CC.Quote, name: 'Quote',
-    handles: [signHandle],
+    handles: [SIGN_HANDLE],
     params: struct({ qualifyingData: TPM2B_DATA, inScheme: TPMT_SIG_SCHEME, PCRselect: TPML_PCR_SELECTION }),
     response: struct({ quoted: TPM2B_ATTEST, signature: TPMT_SIGNATURE }),
     handler({ core }, [s], { qualifyingData, inScheme, PCRselect }) {
@@ -84,7 +81,7 @@ export const ATTESTATION_COMMANDS = [
   }),
   command({
     code: TPM_CC.GetTime, name: 'GetTime',
-    handles: [privacyAdmin, signHandle],
+    handles: [PRIVACY_ADMIN, SIGN_HANDLE],
     params: struct({ qualifyingData: TPM2B_DATA, inScheme: TPMT_SIG_SCHEME }),
     response: struct({ timeInfo: TPM2B_ATTEST, signature: TPMT_SIGNATURE }),
     handler({ core }, [, s], { qualifyingData, inScheme }) {

@@ -18,6 +18,7 @@ import { SYMMETRIC_COMMANDS } from './symmetric.js';
 import { DUPLICATION_COMMANDS } from './duplication.js';
 import { NV_COMMANDS } from './nv.js';
 import { ATTESTATION_COMMANDS } from './attestation.js';
+import { NV_CERTIFY_COMMANDS } from './nv-certify.js';
 import { CREDENTIAL_COMMANDS } from './credential.js';
 import { POLICY_SECRET_COMMANDS } from './policy-secret.js';
 import { POLICY_OR_COMMANDS } from './policy-or.js';
@@ -41,6 +42,7 @@ const ALL: AnyCommand[] = [
   ...DUPLICATION_COMMANDS,
   ...NV_COMMANDS,
   ...ATTESTATION_COMMANDS,
+  ...NV_CERTIFY_COMMANDS,
   ...CREDENTIAL_COMMANDS,
   ...POLICY_SECRET_COMMANDS,
   ...POLICY_OR_COMMANDS,
