@@ -18,6 +18,7 @@ import { encryptResponseParameter } from './parameter-encryption.js';
 import { nvAuthValueAllowed, nvPolicyAllowed } from '../nv/nv-access.js';
 import { checkPolicyAssertions, type CpHashOf } from './policy-check.js';
 import { TPM_CC } from '../spec/tpm-cc.js';
+import { checkAuditUse } from '../audit/session-audit.js';
 
 export const MAX_SESSIONS = 3;
 
@@ -25,8 +26,8 @@ const EMPTY = new Uint8Array(0);
 /** Attributes a password session may not carry (Part 1 §19.8.2). */
 const NOT_FOR_PASSWORD = TPMA_SESSION.audit | TPMA_SESSION.decrypt | TPMA_SESSION.encrypt |
   TPMA_SESSION.auditExclusive | TPMA_SESSION.auditReset;
-/** What a session that authorizes nothing may be there for (audit is refused until audit sessions exist). */
-const NON_AUTH_USES = TPMA_SESSION.decrypt | TPMA_SESSION.encrypt;
+/** What a session that authorizes nothing may be there for. */
+const NON_AUTH_USES = TPMA_SESSION.decrypt | TPMA_SESSION.encrypt | TPMA_SESSION.audit;
 
 /** One entry of the command's authorization area. */
 export interface CommandSession {
@@ -89,6 +90,7 @@ function readSession(area: Reader, core: TpmCore, earlier: readonly CommandSessi
   if (earlier.some((o) => o.handle === handle)) throw new TpmError(TPM_RC.HANDLE);
   checkEncryptionUse(attributes, TPMA_SESSION.decrypt, use.decryptable, s, earlier);
   checkEncryptionUse(attributes, TPMA_SESSION.encrypt, use.encryptable, s, earlier);
+  checkAuditUse(core.volatile, s, attributes, sessionWith(earlier, TPMA_SESSION.audit) >= 0);
   entry.session = s;
   return entry;
 }
@@ -234,8 +236,6 @@ export function checkAuthorizations(
     }
     // A trial session only computes digests; it can authorize nothing.
     if (s.kind === 'trial') throw err(TPM_RC.ATTRIBUTES);
-    // Audit sessions (Part 1 §19.6.6) come with command audit; until then the attribute is refused.
-    if (cs.attributes & TPMA_SESSION.audit) throw err(TPM_RC.ATTRIBUTES);
     if (entity === undefined) {
       // Only for parameter encryption: its HMAC is still checked, keyed without any authValue.
       if (!(cs.attributes & NON_AUTH_USES)) throw err(TPM_RC.ATTRIBUTES);
@@ -260,17 +260,23 @@ export function checkAuthorizations(
 }
 
 /**
- * Writes the response authorization area (Part 1 §18.8): every session gets a fresh nonceTPM, then
- * the encrypt session (if any) encrypts the first response parameter in place, then each session's
- * response HMAC covers those encrypted parameters; a policy session that continues starts a new
- * policy, and a session without continueSession is flushed.
+ * The first step of a response with sessions (Part 1 §18.8): every session gets a fresh nonceTPM,
+ * then the encrypt session (if any) encrypts the first response parameter in place.
+ */
+export function sealResponseParameters(core: TpmCore, sessions: readonly CommandSession[], responseParameters: Uint8Array): void {
+  for (const cs of sessions) if (cs.session) core.sessions.rollNonce(cs.session);
+  const e = sessionWith(sessions, TPMA_SESSION.encrypt);
+  if (e >= 0) encryptResponseParameter(core, sessions[e]!, responseParameters);
+}
+
+/**
+ * Writes the response authorization area once the parameters are sealed and audited: each
+ * session's response HMAC covers the encrypted parameters; a policy session that continues starts
+ * a new policy, and a session without continueSession is flushed.
  */
 export function writeResponseAuth(
   core: TpmCore, w: Writer, sessions: readonly CommandSession[], commandCode: number, responseParameters: Uint8Array,
 ): void {
-  for (const cs of sessions) if (cs.session) core.sessions.rollNonce(cs.session);
-  const e = sessionWith(sessions, TPMA_SESSION.encrypt);
-  if (e >= 0) encryptResponseParameter(core, sessions[e]!, responseParameters);
   let rpHashes: Map<number, Uint8Array> | undefined;
   for (const cs of sessions) {
     const s = cs.session;

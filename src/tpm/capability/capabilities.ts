@@ -46,9 +46,9 @@ const SOURCES: { [C in Capability]: CapabilitySource<CapabilityItems[C]> } = {
   [TPM_CAP.ALGS]: { from: (_ctx, p) => ALGORITHMS.filter((a) => a.alg >= p).map((a) => ({ ...a })) },
   [TPM_CAP.HANDLES]: { from: handlesFrom },
   [TPM_CAP.COMMANDS]: { from: (_ctx, p) => commandsFrom(p) },
-  // No TPM2_PP_Commands and no command audit: both lists are empty.
+  // No TPM2_PP_Commands: the list is empty.
   [TPM_CAP.PP_COMMANDS]: { from: () => [] },
-  [TPM_CAP.AUDIT_COMMANDS]: { from: () => [] },
+  [TPM_CAP.AUDIT_COMMANDS]: { from: ({ core }, p) => core.persistent.commandAudit.commands.filter((c) => c >= p) },
   [TPM_CAP.PCRS]: {
     from({ core }, p) {
       if (p !== 0) throw new TpmError(TPM_RC.VALUE);

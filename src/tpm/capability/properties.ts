@@ -141,8 +141,9 @@ export const TPM_PROPERTIES: ReadonlyArray<readonly [number, PropertyValue]> = [
   [TPM_PT.LOCKOUT_INTERVAL, fixed(DA_DEFAULTS.recoveryTime)],
   [TPM_PT.LOCKOUT_RECOVERY, fixed(DA_DEFAULTS.lockoutRecovery)],
   [TPM_PT.NV_WRITE_RECOVERY, fixed(0)],
-  [TPM_PT.AUDIT_COUNTER_0, fixed(0)],
-  [TPM_PT.AUDIT_COUNTER_1, fixed(0)],
+  // The command audit counter, high then low 32 bits.
+  [TPM_PT.AUDIT_COUNTER_0, (core) => Number(core.persistent.commandAudit.counter >> 32n) >>> 0],
+  [TPM_PT.AUDIT_COUNTER_1, (core) => Number(core.persistent.commandAudit.counter & 0xffffffffn) >>> 0],
 ];
 
 /** The property group (fixed or variable) a request starts in; before PT_FIXED means the fixed group. */

@@ -19,6 +19,7 @@ import { DUPLICATION_COMMANDS } from './duplication.js';
 import { NV_COMMANDS } from './nv.js';
 import { ATTESTATION_COMMANDS } from './attestation.js';
 import { NV_CERTIFY_COMMANDS } from './nv-certify.js';
+import { AUDIT_COMMANDS } from './audit.js';
 import { CREDENTIAL_COMMANDS } from './credential.js';
 import { POLICY_SECRET_COMMANDS } from './policy-secret.js';
 import { POLICY_OR_COMMANDS } from './policy-or.js';
@@ -43,6 +44,7 @@ const ALL: AnyCommand[] = [
   ...NV_COMMANDS,
   ...ATTESTATION_COMMANDS,
   ...NV_CERTIFY_COMMANDS,
+  ...AUDIT_COMMANDS,
   ...CREDENTIAL_COMMANDS,
   ...POLICY_SECRET_COMMANDS,
   ...POLICY_OR_COMMANDS,

@@ -27,6 +27,8 @@ function startup(ctx: CommandContext, su: number): void {
     p.restartCount = 0;
     p.resetEpoch = randomBytes(16);
     Object.assign(p, freshNullHierarchy());
+    // The command audit digest is state-reset data (the reference's CommandAuditStartup).
+    p.commandAudit.digest = new Uint8Array(0);
     v.savedSessions = new Map();
     v.contextCounter = 0n;
   } else {

@@ -22,6 +22,7 @@ export type HandleKind =
   | 'OBJECT' // TPMI_DH_OBJECT
   | 'PARENT' // TPMI_DH_PARENT: a hierarchy or an object
   | 'CONTEXT' // TPMI_DH_CONTEXT
+  | 'HMAC_SESSION' // TPMI_SH_HMAC
   | 'POLICY_SESSION'; // TPMI_SH_POLICY
 
 /** Authorization role of a handle (Part 1 §19.2); absent means the handle needs no authorization. */

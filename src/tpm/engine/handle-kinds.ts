@@ -24,5 +24,6 @@ export const HANDLE_KINDS: Record<HandleKind, (h: number) => boolean> = {
   OBJECT: isObjectHandle,
   PARENT: (h) => HIERARCHIES.includes(h) || isObjectHandle(h),
   CONTEXT: (h) => [TPM_HT.HMAC_SESSION, TPM_HT.POLICY_SESSION, TPM_HT.TRANSIENT].includes(handleType(h) as 0x80),
+  HMAC_SESSION: (h) => handleType(h) === TPM_HT.HMAC_SESSION,
   POLICY_SESSION: (h) => handleType(h) === TPM_HT.POLICY_SESSION,
 };

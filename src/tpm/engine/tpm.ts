@@ -13,7 +13,10 @@ import { TpmCore, type CoreHost } from './tpm-core.js';
 import type { AnyCommand, CommandContext } from './command-def.js';
 import { HANDLE_KINDS } from './handle-kinds.js';
 import { COMMANDS } from '../commands/command-table.js';
-import { parseAuthArea, checkAuthorizations, writeResponseAuth, sessionWith, type CommandSession } from '../auth/authorization.js';
+import {
+  parseAuthArea, checkAuthorizations, sealResponseParameters, writeResponseAuth, sessionWith, type CommandSession,
+} from '../auth/authorization.js';
+import { auditAfter, auditBefore } from '../audit/audit-record.js';
 import { decryptCommandParameter } from '../auth/parameter-encryption.js';
 import { powerOnVolatile } from '../state/initial-state.js';
 import { CrtmSequence } from '../pcr/crtm-sequence.js';
@@ -151,9 +154,9 @@ export class Tpm {
     if (tag === TPM_ST.SESSIONS) sessions = parseAuthArea(r, core, def);
     if (sessions.length < authHandles.length) throw new TpmError(TPM_RC.AUTH_MISSING);
     let pr = r;
+    // cpHash covers the parameters as sent; a decrypt session's parameter is decrypted only after every check.
+    const parameterBytes = r.buf.subarray(r.position);
     if (sessions.length > 0) {
-      // cpHash covers the parameters as sent; a decrypt session's parameter is decrypted only after every check.
-      const parameterBytes = r.buf.subarray(r.position);
       checkAuthorizations(core, sessions, authHandles, def.authRoles, {
         commandCode: def.code,
         handles,
@@ -175,6 +178,7 @@ export class Tpm {
     }
     if (pr.remaining !== 0) throw new TpmError(TPM_RC.SIZE);
 
+    const audit = auditBefore(core, def.code, handles, parameterBytes, sessions);
     const ctx: CommandContext = { core, locality, client, commandCode: def.code };
     const result = def.handler(ctx, handles, params);
 
@@ -187,9 +191,14 @@ export class Tpm {
       w.u32(0);
       def.response.write(w, result);
       w.patchU32(sizeAt, w.length - sizeAt - 4);
-      writeResponseAuth(core, w, sessions, def.code, w.since(sizeAt + 4));
+      const responseParameters = w.since(sizeAt + 4);
+      sealResponseParameters(core, sessions, responseParameters);
+      auditAfter(core, audit, sessions, def.code, !def.noSessions, responseParameters);
+      writeResponseAuth(core, w, sessions, def.code, responseParameters);
     } else {
+      const at = w.length;
       def.response.write(w, result);
+      auditAfter(core, audit, sessions, def.code, !def.noSessions, w.since(at));
     }
     w.patchU32(2, w.length);
     return w.finish();

@@ -76,6 +76,9 @@ interface ListDef<T> {
 }
 const fit = (itemSize: number): number => Math.floor(MAX_CAP_DATA / itemSize);
 
+/** TPML_CC, at most MAX_CAP_CC codes. */
+export const TPML_CC = list(UINT32, fit(4));
+
 /** TPMU_CAPABILITIES: each capability's element codec and list limit. */
 export const CAPABILITY_LISTS: { [C in Capability]: ListDef<CapabilityItems[C]> } = {
   [TPM_CAP.ALGS]: { item: TPMS_ALG_PROPERTY, max: fit(6) },

@@ -155,6 +155,7 @@ export const TPMA_ALGORITHM = {
 export const TPM_GENERATED_VALUE = 0xff544347;
 
 export const TPM_YES = 1;
+export const TPM_NO = 0;
 
 /** Whether any of `bits` is set in an attribute word (TPMA_OBJECT, TPMA_SESSION, ...). */
 export const anySet = (attributes: number, bits: number): boolean => (attributes & bits) !== 0;

@@ -1,8 +1,9 @@
 /** Fresh state: a newly manufactured TPM, and the volatile state right after _TPM_Init. */
 import { TPM_ALG } from '../spec/constants.js';
 import { LIMITS } from '../spec/limits.js';
+import { TPM_CC } from '../spec/tpm-cc.js';
 import { randomBytes } from '../crypto/random.js';
-import type { BankAllocation, PersistentState, VolatileState } from './tpm-state.js';
+import type { BankAllocation, CommandAuditState, PersistentState, VolatileState } from './tpm-state.js';
 
 export const DEFAULT_PCR_BANKS = [TPM_ALG.SHA256, TPM_ALG.SHA384];
 
@@ -32,8 +33,16 @@ export function manufacture(banks: readonly number[] = DEFAULT_PCR_BANKS): Persi
     disableClear: false,
     nvIndexes: new Map(),
     nvMaxCounter: 0n,
+    commandAudit: manufacturedCommandAudit(),
   };
 }
+
+/**
+ * Command audit as manufactured (the reference's CommandAuditPreInstall_Init): only
+ * SetCommandCodeAuditStatus audited, in the context integrity hash (SHA-512, as libtpms), counter 0.
+ */
+const manufacturedCommandAudit = (): CommandAuditState =>
+  ({ hashAlg: TPM_ALG.SHA512, commands: [TPM_CC.SetCommandCodeAuditStatus], counter: 0n, digest: new Uint8Array(0) });
 
 /** Size of primary seeds and proofs: the largest digest, as the reference's PRIMARY_SEED_SIZE for SHA-512. */
 const SEED_BYTES = 64;
@@ -86,6 +95,10 @@ export function upgradePersistent(p: PersistentState): boolean {
   // A state from before NV storage has no indices.
   if (!old.nvIndexes) {
     Object.assign(p, { nvIndexes: new Map(), nvMaxCounter: 0n });
+    upgraded = true;
+  }
+  if (!old.commandAudit) {
+    p.commandAudit = manufacturedCommandAudit();
     upgraded = true;
   }
   return upgraded;

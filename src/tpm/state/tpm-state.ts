@@ -57,6 +57,23 @@ export interface PersistentState {
   nvIndexes: Map<number, NvIndexState>;
   /** The highest value any NV counter has had; a new counter starts there (Part 1 §37.2.3). */
   nvMaxCounter: bigint;
+  /** Command audit (Part 1 §32); absent in states older than audit. */
+  commandAudit: CommandAuditState;
+}
+
+/**
+ * The audited commands and their digest. The list, algorithm and counter are the reference's
+ * persistent data; the digest is its state-reset data, kept here and cleared at TPM Reset.
+ */
+export interface CommandAuditState {
+  /** The digest's hash algorithm (SetCommandCodeAuditStatus auditAlg). */
+  hashAlg: number;
+  /** Audited command codes, ascending. */
+  commands: number[];
+  /** TPM_PT_AUDIT_COUNTER: how many audit digests have been started. */
+  counter: bigint;
+  /** Empty when cleared: the next audited command starts it from zeros and counts it. */
+  digest: Uint8Array;
 }
 
 /**
@@ -146,6 +163,8 @@ export interface SessionState {
   isPPRequired?: boolean;
   /** PolicyNvWritten: the state TPMA_NV_WRITTEN of the authorized index must have. */
   nvWrittenState?: boolean;
+  /** An audit session's digest (Part 1 §19.6.6); absent until the session is first used with audit. */
+  auditDigest?: Uint8Array;
   /** Owning client of a loaded session (resource-manager view). */
   client: number;
 }
@@ -176,4 +195,6 @@ export interface VolatileState {
   hcrtm?: Map<number, Uint8Array>;
   /** The platform hierarchy's authPolicy (it lives as long as platformAuth). */
   platformPolicy?: HierarchyPolicy;
+  /** The exclusive audit session (Part 1 §19.6.6), until a command runs without it. */
+  exclusiveAuditSession?: number;
 }

@@ -184,10 +184,11 @@ describe('GetCapability (engine)', () => {
     assert.equal(parseCap(t.params(getCap(CAP.COMMANDS, 0x199, 5))).items.length, 0);
   });
 
-  it('PP_COMMANDS and AUDIT_COMMANDS are empty', () => {
+  it('PP_COMMANDS is empty; AUDIT_COMMANDS of a new TPM holds SetCommandCodeAuditStatus only', () => {
     const t = new TestTpm();
     assert.equal(t.params(getCap(CAP.PP_COMMANDS, 0, 10)).toString('hex'), '00' + '00000003' + '00000000');
-    assert.equal(t.params(getCap(CAP.AUDIT_COMMANDS, 0, 10)).toString('hex'), '00' + '00000004' + '00000000');
+    assert.equal(t.params(getCap(CAP.AUDIT_COMMANDS, 0, 10)).toString('hex'), '00' + '00000004' + '00000001' + '00000140');
+    assert.equal(t.params(getCap(CAP.AUDIT_COMMANDS, 0x141, 10)).toString('hex'), '00' + '00000004' + '00000000');
   });
 
   it('HANDLES: PCRs, permanent handles, empty NV and persistent ranges', () => {

@@ -64,3 +64,23 @@ export function verifiesAttest(key: CreatedKey, attest: Buffer, sig: Buffer): bo
 /** The qualified Name of a primary key in `hierarchy`: nameAlg || H(hierarchy handle || Name). */
 export const primaryQualifiedName = (hierarchy: number, name: Buffer): Buffer =>
   Buffer.concat([u16(ALG.SHA256), createHash('sha256').update(u32(hierarchy)).update(name).digest()]);
+
+/** TPML_CC. */
+export const ccList = (codes: number[]): Buffer => Buffer.concat([u32(codes.length), ...codes.map(u32)]);
+
+/** SetCommandCodeAuditStatus's parameters and command (auth owner or platform, password session). */
+export const setAuditParams = (auditAlg: number, setList: number[], clearList: number[]): Buffer =>
+  Buffer.concat([u16(auditAlg), ccList(setList), ccList(clearList)]);
+export const setAuditStatusCommand = (auth: number, auditAlg: number, setList: number[], clearList: number[] = []): Buffer =>
+  command(ATTEST_CC.SetCommandCodeAuditStatus, [auth], [setAuditParams(auditAlg, setList, clearList)], [pwAuth()]);
+
+export const commandAuditCommand = (sign: number, qualifying: Buffer = EMPTY, inScheme: Buffer = u16(ALG.NULL)): Buffer =>
+  command(ATTEST_CC.GetCommandAuditDigest, [0x4000000b, sign], [tpm2b(qualifying), inScheme], [pwAuth(), pwAuth()]);
+
+/** TPMS_COMMAND_AUDIT_INFO of a GetCommandAuditDigest response. */
+export function commandAuditInfo(response: Buffer): { auditCounter: bigint; digestAlg: number; auditDigest: Buffer; commandDigest: Buffer } {
+  const { info } = attestResponse(response);
+  const p = info.attested;
+  const auditCounter = p.bytes(8).readBigUInt64BE(0);
+  return { auditCounter, digestAlg: p.u16(), auditDigest: p.b2(), commandDigest: p.b2() };
+}

@@ -127,7 +127,6 @@ describe('parameter encryption (Part 1 §21)', () => {
     assert.equal(rcOf(CC.Hash, [], Buffer.concat([ev, HASH_TAIL]), [auth(a, ATTR.encrypt), auth(b, ATTR.encrypt)]), hex(0xa82), 'second encrypt session: S2');
     assert.equal(rcOf(CC.Hash, [], Buffer.concat([ev, HASH_TAIL]), [auth(plain, ATTR.encrypt)]), hex(0x996), 'no cipher: SYMMETRIC + S1');
     assert.equal(rcOf(CC.Hash, [], Buffer.concat([ev, HASH_TAIL]), [auth(a, 0)]), hex(0x982), 'authorizes nothing and encrypts nothing: ATTRIBUTES + S1');
-    assert.equal(rcOf(CC.Hash, [], Buffer.concat([ev, HASH_TAIL]), [auth(a, ATTR.audit)]), hex(0x982), 'audit (not offered yet): ATTRIBUTES + S1');
     // A decrypt size field that claims more octets than the parameters hold.
     const long = Buffer.concat([u16(200), Buffer.from('x')]);
     const hmac = a.authCommand(CC.PCR_Event, [u32(16)], long, { attributes: ATTR.continueSession | ATTR.decrypt });
