@@ -2,7 +2,8 @@
  * EK certificates in NV with the real tpm2-tools 5.4 and Debian's openssl, through the mssim TCTI
  * (a TPM made by `mrtpm manufacture --ek-cert`) and the cmd TCTI (a TPM made on first start):
  * tpm2_nvread gives certificates the exported CA verifies, tpm2_getekcertificate (NV path, no URL)
- * writes both, and they certify the keys tpm2_createek derives.
+ * writes both, and they certify the keys tpm2_createek derives. Beside swtpm_setup --create-ek-cert:
+ * the same NV attributes and the same certificate shape (critical extensions, subjectAltName ASN.1).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -14,6 +15,7 @@ import { MRTPM_MAIN, mrtpmCmdTcti, startMrtpm } from '../helpers/mrtpm.js';
 import { makeTempDir, removeDir } from '../helpers/state-dirs.js';
 import { openssl } from '../helpers/openssl.js';
 import { tpm2, tpm2Fails } from '../helpers/tpm2-tools.js';
+import { startSwtpm, swtpmLocalCaDir } from '../helpers/swtpm.js';
 
 const run = promisify(execFile);
 
@@ -108,3 +110,56 @@ describe('mrtpm ca without a local CA', () => {
     }
   });
 });
+
+/** The critical extensions openssl names in `text` (`openssl x509 -text`). */
+const criticalExtensions = (text: string): string[] => [...text.matchAll(/X509v3 (.+): critical\n/g)].map((m) => m[1]!).sort();
+
+/** The subjectAltName's ASN.1 as openssl parses it: depth, type and OIDs, without offsets, lengths and string values. */
+async function sanShape(der: string): Promise<string[]> {
+  const outer = await openssl(['asn1parse', '-inform', 'DER', '-in', der]);
+  const at = /Subject Alternative Name\n.*\n\s*(\d+):d=\d+.*OCTET STRING/.exec(outer)?.[1];
+  assert.ok(at, `no subjectAltName in ${der}`);
+  const inner = await openssl(['asn1parse', '-inform', 'DER', '-in', der, '-strparse', at]);
+  return inner.trim().split('\n').map((line) => line.replace(/^\s*\d+:(d=\d+)\s+hl=\d+\s+l=\s*\d+\s+/, '$1 ').replace(/(UTF8STRING)\s*:.*$/, '$1').trim());
+}
+
+describeInterop('EK certificates beside swtpm_setup --create-ek-cert (swtpm_localca)', async () => {
+  const swtpm = await startSwtpm({ ekCertificates: true });
+  const stateDir = await makeTempDir('mrtpm-ekcert-state');
+  const dir = await makeTempDir('mrtpm-ekcert-diff');
+  const mrtpm = mrtpmCmdTcti(stateDir);
+  await tpm2(mrtpm, 'startup', ['-c'], { cwd: dir });
+  return {
+    target: { swtpm: swtpm.tcti, swtpmCa: swtpmLocalCaDir(swtpm.stateDir), mrtpm, stateDir, dir },
+    teardown: async () => { await swtpm.stop(); await removeDir(dir); await removeDir(stateDir); },
+  };
+}, (target) => {
+  it('the RSA EK certificate index: the same attributes, both certificates verify with their CA', async () => {
+    const t = target();
+    await run(process.execPath, [MRTPM_MAIN, 'ca', '--state', t.stateDir, '--out', path.join(t.dir, 'ca.pem')]);
+    // swtpm_localca signs with an intermediate (issuercert.pem) under its root; mrtpm's CA signs directly.
+    const chains = {
+      swtpm: ['-CAfile', path.join(t.swtpmCa, 'swtpm-localca-rootca-cert.pem'), '-untrusted', path.join(t.swtpmCa, 'issuercert.pem')],
+      mrtpm: ['-CAfile', path.join(t.dir, 'ca.pem')],
+    };
+    const attributes: string[] = [];
+    for (const who of ['swtpm', 'mrtpm'] as const) {
+      const pub = await tpm2(t[who], 'nvreadpublic', ['0x01c00002'], { cwd: t.dir });
+      attributes.push(/attributes:\n.*\n\s*value: (0x[0-9a-f]+)/.exec(pub)?.[1] ?? pub);
+      await tpm2(t[who], 'nvread', ['0x01c00002', '-o', path.join(t.dir, `${who}.der`)], { cwd: t.dir });
+      await writeFile(path.join(t.dir, `${who}.pem`), await openssl(['x509', '-inform', 'DER', '-in', path.join(t.dir, `${who}.der`)]));
+      assert.match(await openssl(['verify', ...chains[who], path.join(t.dir, `${who}.pem`)]), /: OK\n/, who);
+    }
+    assert.deepEqual(attributes, ['0x62072001', '0x62072001']);
+  });
+
+  it('the same critical extensions and the same subjectAltName structure (three UTF8String RDNs)', async () => {
+    const t = target();
+    const text = async (who: string): Promise<string> => openssl(['x509', '-in', path.join(t.dir, `${who}.pem`), '-noout', '-text']);
+    assert.deepEqual(criticalExtensions(await text('mrtpm')), criticalExtensions(await text('swtpm')));
+    assert.deepEqual(criticalExtensions(await text('mrtpm')), ['Basic Constraints', 'Key Usage', 'Subject Alternative Name']);
+    const shape = await sanShape(path.join(t.dir, 'mrtpm.der'));
+    assert.deepEqual(shape, await sanShape(path.join(t.dir, 'swtpm.der')));
+    assert.equal(shape.filter((l) => l.endsWith('UTF8STRING')).length, 3, shape.join('\n'));
+  });
+}, 120000);
