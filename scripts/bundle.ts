@@ -23,7 +23,7 @@ const COMMONJS_SHIMS = [
 
 // Loaded on demand by src/ca/x509-library.ts when certificates are issued; bundled, their code
 // would be parsed on every start.
-const LAZY_PACKAGES = ['@peculiar/*', 'reflect-metadata'];
+const LAZY_PACKAGES = ['@peculiar/*', 'asn1js', 'reflect-metadata'];
 
 await build({
   entryPoints: [cli('main.js')],

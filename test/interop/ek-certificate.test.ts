@@ -3,7 +3,8 @@
  * (a TPM made by `mrtpm manufacture --ek-cert`) and the cmd TCTI (a TPM made on first start):
  * tpm2_nvread gives certificates the exported CA verifies, tpm2_getekcertificate (NV path, no URL)
  * writes both, and they certify the keys tpm2_createek derives. Beside swtpm_setup --create-ek-cert:
- * the same NV attributes and the same certificate shape (critical extensions, subjectAltName ASN.1).
+ * the same NV attributes and the same certificate shape (critical extensions, subjectAltName ASN.1,
+ * tpmSpecification).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -114,14 +115,18 @@ describe('mrtpm ca without a local CA', () => {
 /** The critical extensions openssl names in `text` (`openssl x509 -text`). */
 const criticalExtensions = (text: string): string[] => [...text.matchAll(/X509v3 (.+): critical\n/g)].map((m) => m[1]!).sort();
 
-/** The subjectAltName's ASN.1 as openssl parses it: depth, type and OIDs, without offsets, lengths and string values. */
-async function sanShape(der: string): Promise<string[]> {
+/** An extension's value as openssl asn1parse shows it, without offsets and lengths. */
+async function extensionAsn1(der: string, name: string): Promise<string[]> {
   const outer = await openssl(['asn1parse', '-inform', 'DER', '-in', der]);
-  const at = /Subject Alternative Name\n.*\n\s*(\d+):d=\d+.*OCTET STRING/.exec(outer)?.[1];
-  assert.ok(at, `no subjectAltName in ${der}`);
+  const at = new RegExp(`${name}\\n(?:.*BOOLEAN.*\\n)?\\s*(\\d+):d=\\d+.*OCTET STRING`).exec(outer)?.[1];
+  assert.ok(at, `no ${name} in ${der}`);
   const inner = await openssl(['asn1parse', '-inform', 'DER', '-in', der, '-strparse', at]);
-  return inner.trim().split('\n').map((line) => line.replace(/^\s*\d+:(d=\d+)\s+hl=\d+\s+l=\s*\d+\s+/, '$1 ').replace(/(UTF8STRING)\s*:.*$/, '$1').trim());
+  return inner.trim().split('\n').map((line) => line.replace(/^\s*\d+:(d=\d+)\s+hl=\d+\s+l=\s*\d+\s+/, '$1 ').trim());
 }
+
+/** The subjectAltName's structure: types and OIDs, the UTF8String values left out (they name the TPM). */
+const sanShape = async (der: string): Promise<string[]> =>
+  (await extensionAsn1(der, 'X509v3 Subject Alternative Name')).map((line) => line.replace(/(UTF8STRING)\s*:.*$/, '$1'));
 
 describeInterop('EK certificates beside swtpm_setup --create-ek-cert (swtpm_localca)', async () => {
   const swtpm = await startSwtpm({ ekCertificates: true });
@@ -161,5 +166,12 @@ describeInterop('EK certificates beside swtpm_setup --create-ek-cert (swtpm_loca
     const shape = await sanShape(path.join(t.dir, 'mrtpm.der'));
     assert.deepEqual(shape, await sanShape(path.join(t.dir, 'swtpm.der')));
     assert.equal(shape.filter((l) => l.endsWith('UTF8STRING')).length, 3, shape.join('\n'));
+  });
+
+  it('the same tcg-at-tpmSpecification (family 2.0, level 0, revision 164) in subjectDirectoryAttributes', async () => {
+    const t = target();
+    const attributes = await extensionAsn1(path.join(t.dir, 'mrtpm.der'), 'X509v3 Subject Directory Attributes');
+    assert.deepEqual(attributes, await extensionAsn1(path.join(t.dir, 'swtpm.der'), 'X509v3 Subject Directory Attributes'));
+    assert.ok(attributes.some((l) => /OBJECT\s+:2\.23\.133\.2\.16$/.test(l)), attributes.join('\n'));
   });
 }, 120000);
