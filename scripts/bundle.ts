@@ -21,10 +21,15 @@ const COMMONJS_SHIMS = [
   'const __dirname = __mrtpmDirname(__filename);',
 ].join('\n');
 
+// Loaded on demand by src/ca/x509-library.ts when certificates are issued; bundled, their code
+// would be parsed on every start.
+const LAZY_PACKAGES = ['@peculiar/*', 'asn1js', 'reflect-metadata'];
+
 await build({
   entryPoints: [cli('main.js')],
   outfile: cli('mrtpm.js'),
   bundle: true,
+  external: LAZY_PACKAGES,
   platform: 'node',
   format: 'esm',
   target: 'node20',

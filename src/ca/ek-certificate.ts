@@ -3,7 +3,8 @@
  * a critical subjectAltName whose directoryName holds the TPM's manufacturer, model and version
  * (UTF8String attributes, as swtpm_cert writes them), basicConstraints CA:false, the key usage the
  * EK's algorithm allows (keyEncipherment for RSA, keyAgreement for ECC), the tcg-kp-EKCertificate
- * extended key usage and the CA's key identifier.
+ * extended key usage, the CA's key identifier, and the TPM specification the TPM implements in
+ * subjectDirectoryAttributes.
  */
 import type { KeyObject } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +16,7 @@ export const TCG_OID = {
   tpmManufacturer: '2.23.133.2.1',
   tpmModel: '2.23.133.2.2',
   tpmVersion: '2.23.133.2.3',
+  tpmSpecification: '2.23.133.2.16',
   ekCertificate: '2.23.133.8.1',
 } as const;
 
@@ -23,6 +25,8 @@ export interface TpmDescription {
   manufacturer: string;
   model: string;
   version: string;
+  /** TPMSpecification (profile §A.1): family "2.0", level and revision of the Library spec. */
+  specification: { family: string; level: number; revision: number };
 }
 
 /** Key usage by the EK's node:crypto key type: an RSA EK decrypts, an ECC EK does ECDH. */
@@ -30,7 +34,7 @@ const KEY_USAGE: Record<string, 'keyEncipherment' | 'keyAgreement'> = { rsa: 'ke
 
 /** The DER certificate for `ekPublic`, signed by `ca`. */
 export async function makeEkCertificate(ca: LocalCa, ekPublic: KeyObject, tpm: TpmDescription, now = new Date()): Promise<Uint8Array> {
-  const { x509, asn1X509, asn1Schema } = await loadX509();
+  const { x509, asn1X509, asn1Schema, asn1js } = await loadX509();
   const usage = KEY_USAGE[ekPublic.asymmetricKeyType ?? ''];
   if (!usage) throw new Error(`no EK certificate for a ${ekPublic.asymmetricKeyType} key`);
   const tpmName = new x509.Name([
@@ -40,6 +44,13 @@ export async function makeEkCertificate(ca: LocalCa, ekPublic: KeyObject, tpm: T
   ]);
   const directoryName = asn1Schema.AsnConvert.parse(tpmName.toArrayBuffer(), asn1X509.Name);
   const san = new asn1X509.SubjectAlternativeName([new asn1X509.GeneralName({ directoryName })]);
+  const { family, level, revision } = tpm.specification;
+  const specification = new asn1js.Sequence({
+    value: [new asn1js.Utf8String({ value: family }), new asn1js.Integer({ value: level }), new asn1js.Integer({ value: revision })],
+  }).toBER();
+  const directoryAttributes = new asn1X509.SubjectDirectoryAttributes([
+    new asn1X509.Attribute({ type: TCG_OID.tpmSpecification, values: [specification] }),
+  ]);
   // A positive 16-octet serial (RFC 5280 §4.1.2.2 allows up to 20).
   const serial = randomBytes(16);
   serial[0]! &= 0x7f;
@@ -59,6 +70,7 @@ export async function makeEkCertificate(ca: LocalCa, ekPublic: KeyObject, tpm: T
       new x509.KeyUsagesExtension(x509.KeyUsageFlags[usage], true),
       new x509.ExtendedKeyUsageExtension([TCG_OID.ekCertificate]),
       await x509.AuthorityKeyIdentifierExtension.create(ca.certificate.publicKey),
+      new x509.Extension(asn1X509.id_ce_subjectDirectoryAttributes, false, asn1Schema.AsnConvert.serialize(directoryAttributes)),
     ],
   });
   return new Uint8Array(certificate.rawData);

@@ -14,11 +14,12 @@ import { makeEkCertificate, type TpmDescription } from './ek-certificate.js';
 
 const tcgId = (value: number): string => `id:${value.toString(16).toUpperCase().padStart(8, '0')}`;
 
-/** As TPM_PT_MANUFACTURER, the vendor string and TPM_PT_FIRMWARE_VERSION_1 report this TPM. */
+/** As TPM_PT_MANUFACTURER, the vendor string, TPM_PT_FIRMWARE_VERSION_1, TPM_PT_LEVEL and _REVISION report this TPM. */
 export const TPM_DESCRIPTION: TpmDescription = {
   manufacturer: tcgId(TPM_IDENTITY.manufacturer),
   model: VENDOR_STRING,
   version: tcgId(TPM_IDENTITY.firmwareVersion),
+  specification: { family: '2.0', level: TPM_IDENTITY.specLevel, revision: TPM_IDENTITY.specRevision },
 };
 
 /** Issues and stores the certificates of both profile EKs, making the CA if `caFiles` holds none. */

@@ -7,9 +7,10 @@ import type { Logger } from '../server/logger.js';
 import { Tpm } from '../tpm/engine/tpm.js';
 import { describeCommand, describeResponse } from '../tpm/engine/describe.js';
 import { fullAllocation, upgradePersistent } from '../tpm/state/initial-state.js';
-import { manufactureTpm } from './manufacture.js';
+import { manufactureInStore } from './manufacture.js';
 import { TpmStateStore } from '../store/tpm-state-store.js';
 import type { PcrObserver } from '../tpm/pcr/pcr-banks.js';
+import type { PersistentState } from '../tpm/state/tpm-state.js';
 
 export interface EngineDeviceOptions {
   stateDir: string;
@@ -26,20 +27,33 @@ const sameBanks = (a: number[], b: number[]): boolean => a.length === b.length &
 
 export class EngineDevice implements TpmDevice {
   readonly tpm: Tpm;
-  private readonly store: TpmStateStore;
   private nextClient = 1;
   private tpmEstablished = false;
   private closed = false;
 
-  constructor(private readonly options: EngineDeviceOptions) {
-    this.store = new TpmStateStore(options.stateDir);
-    let persistent = this.store.loadPersistent();
-    if (persistent && upgradePersistent(persistent)) this.store.savePersistent(persistent);
-    if (!persistent) {
-      persistent = manufactureTpm(options.pcrBanks);
-      this.store.savePersistent(persistent);
-      options.logger.info('manufactured a new TPM', { stateDir: this.store.path });
-    } else if (!sameBanks(persistent.pcrAllocation.map((b) => b.hash), options.pcrBanks)) {
+  /**
+   * Opens (locks) the state directory; a directory without a TPM gets a new one, with EK
+   * certificates, as a TPM leaves its factory.
+   */
+  static async open(options: EngineDeviceOptions): Promise<EngineDevice> {
+    const store = new TpmStateStore(options.stateDir);
+    try {
+      let persistent = store.loadPersistent();
+      if (!persistent) {
+        persistent = await manufactureInStore(store, options.pcrBanks, [], true);
+        store.savePersistent(persistent);
+        options.logger.info('manufactured a new TPM', { stateDir: store.path });
+      }
+      return new EngineDevice(options, store, persistent);
+    } catch (e) {
+      store.release();
+      throw e;
+    }
+  }
+
+  private constructor(private readonly options: EngineDeviceOptions, private readonly store: TpmStateStore, persistent: PersistentState) {
+    if (upgradePersistent(persistent)) this.store.savePersistent(persistent);
+    if (!sameBanks(persistent.pcrAllocation.map((b) => b.hash), options.pcrBanks)) {
       // Like PCR_Allocate: a new bank set takes effect at the next TPM Reset.
       persistent.pendingAllocation = fullAllocation(options.pcrBanks);
       this.store.savePersistent(persistent);

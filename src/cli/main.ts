@@ -7,6 +7,7 @@ import { serve, stdio, type RunOptions, type ServeOptions } from './serve.js';
 import { addMrOptions } from './mr-options.js';
 import { addMrCommand } from './mr-command.js';
 import { addManufactureCommand } from './manufacture.js';
+import { addCaCommand } from './ca-command.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -28,6 +29,7 @@ addMrOptions(addTpmOptions(program.command('stdio')))
   .action((o: RunOptions) => stdio(o));
 
 addManufactureCommand(program);
+addCaCommand(program);
 addMrCommand(program);
 
 await program.parseAsync();

@@ -47,11 +47,11 @@ function runUntilStopped(device: EngineDevice, mr: MrSetup | undefined, server: 
 }
 
 /** The TPM with its mirror; exits with a message if either cannot be opened (registers, a locked state). */
-function openDevice(o: RunOptions, logger: Logger): { device: EngineDevice; mr: MrSetup | undefined } {
+async function openDevice(o: RunOptions, logger: Logger): Promise<{ device: EngineDevice; mr: MrSetup | undefined }> {
   let mr: MrSetup | undefined;
   try {
     mr = openMr(o, logger);
-    const device = new EngineDevice({
+    const device = await EngineDevice.open({
       stateDir: o.state, pcrBanks: o.pcrBanks, reset: o.reset, trace: o.trace, logger, ...(mr && { pcrObserver: mr.mirror }),
     });
     return { device, mr };
@@ -82,7 +82,7 @@ async function listenForOperators(o: ServeOptions, mr: MrSetup, logger: Logger):
 
 export async function serve(o: ServeOptions): Promise<void> {
   const logger = createLogger({ level: o.logLevel });
-  const { device, mr } = openDevice(o, logger);
+  const { device, mr } = await openDevice(o, logger);
   let stop: (why: string) => void = () => undefined;
   const onStop = (): void => stop('transport stop');
   const server = o.protocol === 'swtpm'
@@ -112,7 +112,7 @@ export async function serve(o: ServeOptions): Promise<void> {
 
 export async function stdio(o: RunOptions): Promise<void> {
   const logger = createLogger({ level: o.logLevel });
-  const { device, mr } = openDevice(o, logger);
+  const { device, mr } = await openDevice(o, logger);
   const server = new StdioServer({
     device, logger, input: process.stdin, output: process.stdout,
     onEnd: (reason) => stop(`stdin ${reason}`),

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { manufactureTpm } from '../../src/cli/manufacture.js';
-import { issueEkCertificates } from '../../src/ca/issue-ek-certificates.js';
+import { TPM_DESCRIPTION, issueEkCertificates } from '../../src/ca/issue-ek-certificates.js';
 import { openLocalCa } from '../../src/ca/local-ca.js';
 import { makeEkCertificate } from '../../src/ca/ek-certificate.js';
 import { LocalCaFiles } from '../../src/store/local-ca-files.js';
@@ -91,6 +91,7 @@ describe('EK certificates (TCG EK Credential Profile, local CA)', function () {
       assert.match(text, new RegExp(`X509v3 Key Usage: critical\\n\\s*${usage[kind]}\\n`));
       assert.match(text, /X509v3 Extended Key Usage: \n\s*2\.23\.133\.8\.1\n/);
       assert.match(text, /Issuer: CN = mrtpm local EK CA, O = mrtpm\n/);
+      assert.match(text, /X509v3 Subject Directory Attributes: \n/);
       // The values are UTF8Strings (tag 0x0c after each OID), as swtpm_cert writes them.
       const asn1 = await openssl(['asn1parse', '-inform', 'DER', '-in', file]);
       const san = /Subject Alternative Name\n.*\n.*\[HEX DUMP\]:([0-9A-F]+)\n/.exec(asn1)?.[1] ?? '';
@@ -123,6 +124,6 @@ describe('EK certificates (TCG EK Credential Profile, local CA)', function () {
   it('refuses a key type the profile has no EK certificate for', async () => {
     const ca = await openLocalCa(new LocalCaFiles(dir));
     const { publicKey } = generateKeyPairSync('ed25519');
-    await assert.rejects(makeEkCertificate(ca, publicKey, { manufacturer: 'id:00000000', model: 'm', version: 'id:00000000' }), /ed25519/);
+    await assert.rejects(makeEkCertificate(ca, publicKey, TPM_DESCRIPTION), /ed25519/);
   });
 });
