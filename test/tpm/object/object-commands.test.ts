@@ -157,7 +157,7 @@ describe('object commands (engine)', () => {
     expectRc(run(command(OCC.PolicyCommandCode, [h], [u32(OCC.Unseal)])), 0x1c4, 'VALUE on parameter 1');
     const other = policySession(run, OCC.Unseal);
     run(command(0x180, [other], []));
-    expectRc(run(command(OCC.PolicyCommandCode, [other], [u32(0x184)])), 0x1e4, 'NV_Certify is not implemented: POLICY_CC');
+    expectRc(run(command(OCC.PolicyCommandCode, [other], [u32(0x12f)])), 0x1e4, 'FieldUpgradeStart is not implemented: POLICY_CC');
   });
 
   it('PolicyAuthValue and PolicyPassword both extend with TPM_CC_PolicyAuthValue', () => {
