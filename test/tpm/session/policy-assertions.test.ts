@@ -10,11 +10,7 @@ import { OBJ, OCC, TALG, TEMPLATES, ok, ownerPrimary, publicArea, sensitiveCreat
 import { NVA, NV_CC, nv, nvPublic } from '../helpers/nv-cmd.js';
 import { EMPTY, OWNER, PCC, POLICY, SHA256, TRIAL, ZERO, policyAuthArea, policyTpm } from '../helpers/policy-cmd.js';
 
-const CC = {
-  ...PCC,
-  PolicyNvWritten: 0x18f,
-  NV_Write: 0x137,
-} as const;
+const CC = { ...PCC, NV_Write: 0x137 } as const;
 const RC = {
   LOCALITY_P1: 0x1cd, // TPM_RC_RANGE + P1 (PolicyLocality's locality)
   SIZE_P1: 0x1d5,
