@@ -24,10 +24,10 @@ import { decodeMirrorEvent } from '../../src/mr/mirror-events.js';
 const run = promisify(execFile);
 const TPM_RC_FAILURE = 0x101;
 /**
- * `ulimit -f` counts 1024-byte blocks and limits each file: room for the state journal of a first
- * start (whole state images, with the EK certificates) and a few hundred MR log records.
+ * `ulimit -f` counts 1024-byte blocks and limits each file: room for the state journal (zero-filled
+ * ahead in 256 KiB steps) and some thousand MR log records.
  */
-const LIMIT_BLOCKS = 64;
+const LIMIT_BLOCKS = 320;
 const MAX_EXTENDS = 5000;
 
 describe('mr/mirror: an MR log that cannot grow', function () {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateJournal } from '../../src/store/state-journal.js';
 import { TpmStateStore } from '../../src/store/tpm-state-store.js';
 import { manufacture } from '../../src/tpm/state/initial-state.js';
-import { stateToJson } from '../../src/tpm/state/serialize.js';
+import { stateFromJson, stateToJson } from '../../src/tpm/state/serialize.js';
+import type { PersistentState } from '../../src/tpm/state/tpm-state.js';
 
 const text = (b: Buffer | undefined): string | undefined => b?.toString('utf8');
 
@@ -27,23 +28,42 @@ describe('store/state-journal: appended state images, the newest intact one wins
     assert.equal(statSync(path).mode & 0o777, 0o600);
   });
 
-  it('a torn last record (cut anywhere, or its payload changed) is ignored, and cut before the next append', () => {
+  it('is written in place: zero-filled ahead in 256 KiB steps, so appends and clear() keep the file size', () => {
+    const path = join(dir, 'j');
+    const j = new StateJournal(path);
+    j.append(Buffer.from('first'));
+    const size = statSync(path).size;
+    assert.equal(size, 256 << 10);
+    for (let i = 0; i < 40; i++) j.append(Buffer.alloc(1000, i));
+    assert.equal(statSync(path).size, size, '40 more records fit');
+    j.append(Buffer.alloc(300 << 10, 1));
+    assert.equal(statSync(path).size, 2 * size, 'a record past the end grows the file by whole steps');
+    assert.equal(j.newest()!.length, 300 << 10);
+    j.clear();
+    assert.equal(statSync(path).size, 2 * size);
+    j.append(Buffer.from('again'));
+    assert.equal(text(j.newest()), 'again', 'the records before the clear are gone');
+    j.close();
+  });
+
+  it('a torn last record (cut anywhere, or its payload changed) is ignored, and wiped before the next append', () => {
     const path = join(dir, 'j');
     const j = new StateJournal(path);
     j.append(Buffer.from('kept'));
     j.append(Buffer.from('torn-record'));
     j.close();
-    const full = statSync(path).size;
+    // Header (magic, length, SHA-256) and payload of each record; zeros follow them.
+    const full = 2 * 40 + 'kept'.length + 'torn-record'.length;
     for (const cut of [full - 1, full - 11, full - 12 - 20, full - 12 - 40 + 2]) {
       const copy = join(dir, `cut-${cut}`);
       writeFileSync(copy, readFileSync(path).subarray(0, cut));
       assert.equal(text(new StateJournal(copy).newest()), 'kept', `cut at ${cut}`);
     }
     const flipped = readFileSync(path);
-    flipped[flipped.length - 1]! ^= 1;
+    flipped[full - 1]! ^= 1;
     writeFileSync(path, flipped);
     assert.equal(text(new StateJournal(path).newest()), 'kept');
-    // The next instance cuts the torn record off, so what it appends is found after it.
+    // The next instance wipes the torn record, so what it appends is found after the kept one.
     const again = new StateJournal(path);
     again.append(Buffer.from('after'));
     assert.equal(text(again.newest()), 'after');
@@ -57,7 +77,7 @@ describe('store/state-journal: appended state images, the newest intact one wins
     const j = new StateJournal(path);
     j.append(Buffer.from('x'));
     j.clear();
-    assert.equal(statSync(path).size, 0);
+    assert.ok(readFileSync(path).every((b) => b === 0), 'all zeros');
     assert.equal(j.newest(), undefined);
     j.append(Buffer.from('y'));
     assert.equal(text(j.newest()), 'y');
@@ -89,7 +109,9 @@ describe('store/tpm-state-store: persistent state through the journal', () => {
     for (let i = 0; i < 12; i++) {
       state.clock = BigInt(1000 + i);
       store.savePersistent(state);
-      if (!existsSync(join(dir, 'persistent.journal')) || statSync(join(dir, 'persistent.journal')).size === 0) folds++;
+      const snapshot = join(dir, 'persistent.json');
+      // A fold writes this save's image into persistent.json.
+      if (existsSync(snapshot) && stateFromJson<PersistentState>(readFileSync(snapshot, 'utf8')).clock === BigInt(1000 + i)) folds++;
       if (i % 4 === 3) {
         store.release();
         store = new TpmStateStore(dir, limit);
@@ -121,8 +143,9 @@ describe('store/tpm-state-store: persistent state through the journal', () => {
     state.clock = 8n;
     store.savePersistent(state);
     store.release();
-    const journal = join(dir, 'persistent.journal');
-    truncateSync(journal, statSync(journal).size - 1);
+    const journal = readFileSync(join(dir, 'persistent.journal'));
+    journal[40]! ^= 1;
+    writeFileSync(join(dir, 'persistent.journal'), journal);
     assert.equal(reload(), 7n);
   });
 });
