@@ -12,16 +12,14 @@ import { createPublicKey } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { requireInteropTools } from '../helpers/interop-prereqs.js';
-import { mrtpmCmdTcti, startMrtpm } from '../helpers/mrtpm.js';
+import { MRTPM_TCTIS, describeInterop, type ToolTarget } from '../helpers/interop-suite.js';
+import { startMrtpm } from '../helpers/mrtpm.js';
 import { openssl } from '../helpers/openssl.js';
 import { makeTempDir, removeDir } from '../helpers/state-dirs.js';
 import { startSwtpm } from '../helpers/swtpm.js';
 import { tpm2, tpm2Fails } from '../helpers/tpm2-tools.js';
 
-interface Target {
-  tcti: string;
-  dir: string;
-}
+type Target = ToolTarget;
 
 /** TPM_RC_DISABLED; TPM_RC_HIERARCHY on handle 1. */
 const RC = { disabled: /0x120\b|0x00000120/i, hierarchyH1: /0x185\b|0x00000185/i } as const;
@@ -151,37 +149,15 @@ const cases: [string, (t: Target) => Promise<void>][] = [
   }],
 ];
 
-function describeWith(label: string, setup: () => Promise<{ target: Target; teardown: () => Promise<void> }>): void {
-  describe(`administrative tools via ${label}`, function () {
-    this.timeout(120000);
-    let fixture: { target: Target; teardown: () => Promise<void> } | undefined;
-    before(async function () {
-      this.timeout(60000);
-      await requireInteropTools(this);
-      fixture = await setup();
-      await tpm2(fixture.target.tcti, 'startup', ['-c']);
-    });
-    after(async () => fixture?.teardown());
-    for (const [name, body] of cases) {
-      it(name, async () => {
-        assert.ok(fixture, 'setup failed');
-        await body(fixture.target);
-      });
-    }
-  });
+for (const [label, target] of MRTPM_TCTIS) {
+  describeInterop(`administrative tools via ${label}`, async () => {
+    const fixture = await target('mrtpm-admin');
+    await tpm2(fixture.target.tcti, 'startup', ['-c']);
+    return fixture;
+  }, (t) => {
+    for (const [name, body] of cases) it(name, () => body(t()));
+  }, 120000);
 }
-
-describeWith('mssim TCTI (mrtpm serve)', async () => {
-  const server = await startMrtpm({ protocol: 'mssim' });
-  const dir = await makeTempDir('mrtpm-admin');
-  return { target: { tcti: server.tcti, dir }, teardown: async () => { await server.stop(); await removeDir(dir); } };
-});
-
-describeWith('cmd TCTI (mrtpm stdio)', async () => {
-  const stateDir = await makeTempDir('mrtpm-admin-state');
-  const dir = await makeTempDir('mrtpm-admin');
-  return { target: { tcti: mrtpmCmdTcti(stateDir), dir }, teardown: async () => { await removeDir(dir); await removeDir(stateDir); } };
-});
 
 describe('tpm2_geteccparameters and tpm2_gettestresult: mrtpm equals swtpm', function () {
   this.timeout(60000);
