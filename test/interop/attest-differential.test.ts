@@ -1,0 +1,234 @@
+/**
+ * Differential test of the attestation structures: the same tpm2-tools 5.4 commands, with the
+ * same external signing key (tpm2_loadexternal of one private key into the NULL hierarchy, so its
+ * Name and qualified Name do not depend on a TPM's seeds), run against `mrtpm serve` and real
+ * swtpm. The TPMS_ATTEST of Quote, Certify, GetTime, NV_Certify, GetCommandAuditDigest and
+ * GetSessionAuditDigest must agree in length, type, qualifiedSigner, extraData and every attested
+ * field that does not depend on the TPM (clockInfo, firmwareVersion, time and signatures do).
+ */
+import assert from 'node:assert/strict';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { requireInteropTools } from '../helpers/interop-prereqs.js';
+import { startMrtpm } from '../helpers/mrtpm.js';
+import { startSwtpm } from '../helpers/swtpm.js';
+import type { ServerProcess } from '../helpers/processes.js';
+import { makeTempDir, removeDir } from '../helpers/state-dirs.js';
+import { openssl } from '../helpers/openssl.js';
+import { tpm2 } from '../helpers/tpm2-tools.js';
+import { objectName, parseAttest, TPM_GENERATED_VALUE, TPM_ST_ATTEST, u32, type TpmsAttest } from '../helpers/tpms-attest.js';
+
+interface Side {
+  label: string;
+  tcti: string;
+  dir: string;
+}
+
+const BANKS = ['sha256', 'sha384'];
+const NV_INDEX = '0x1000020';
+const CC_SetCommandCodeAuditStatus = 0x140;
+const CC_PCR_Extend = 0x182;
+
+/** Fixed inputs, the same for both TPMs. */
+const key = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+const nvData = randomBytes(24);
+const extends16 = [randomBytes(32), randomBytes(32), randomBytes(32)];
+
+const sha = (alg: string, ...parts: Uint8Array[]): Buffer => {
+  const h = createHash(alg);
+  for (const part of parts) h.update(part);
+  return h.digest();
+};
+
+/**
+ * A tool run, then a flush of the transient objects it left loaded: swtpm has no resource
+ * manager and three object slots (mrtpm gets the same flushes, so both see the same commands).
+ */
+async function tool(side: Side, name: string, args: string[]): Promise<string> {
+  const out = await tpm2(side.tcti, name, args, { cwd: side.dir });
+  await tpm2(side.tcti, 'flushcontext', ['-t'], { cwd: side.dir });
+  return out;
+}
+
+const read = (side: Side, name: string): Promise<Buffer> => readFile(path.join(side.dir, name));
+
+async function verified(side: Side, sig: string, msg: string): Promise<void> {
+  assert.match(await openssl(['dgst', '-sha256', '-verify', 'key.pub.pem', '-signature', sig, msg], { cwd: side.dir }), /Verified OK/, side.label);
+}
+
+/** Runs `step` on both TPMs, then parses and verifies the attestation each wrote to `msg` (signature in `sig`). */
+async function onBoth(sides: Side[], step: (side: Side) => Promise<void>, msg: string, sig: string): Promise<[TpmsAttest, TpmsAttest]> {
+  const out: TpmsAttest[] = [];
+  const lengths: number[] = [];
+  for (const side of sides) {
+    await step(side);
+    await verified(side, sig, msg);
+    const bytes = await read(side, msg);
+    lengths.push(bytes.length);
+    out.push(parseAttest(bytes));
+  }
+  const [mine, theirs] = out as [TpmsAttest, TpmsAttest];
+  assert.equal(lengths[0], lengths[1], 'TPMS_ATTEST lengths');
+  assert.equal(mine.magic, TPM_GENERATED_VALUE);
+  assert.equal(theirs.magic, TPM_GENERATED_VALUE);
+  assert.equal(mine.type, theirs.type, 'type');
+  assert.equal(mine.qualifiedSigner.toString('hex'), theirs.qualifiedSigner.toString('hex'), 'qualifiedSigner');
+  assert.equal(mine.extraData.toString('hex'), theirs.extraData.toString('hex'), 'extraData');
+  assert.equal(mine.clockInfo.safe, theirs.clockInfo.safe, 'clockInfo.safe');
+  return [mine, theirs];
+}
+
+/** The fields of `attested` (both sides) except those named, which depend on the TPM. */
+function sameAttested(mine: TpmsAttest, theirs: TpmsAttest, except: string[] = []): void {
+  // Octets as hex, so that a difference reads as one.
+  const strip = (a: TpmsAttest): string => JSON.stringify(
+    Object.fromEntries(Object.entries(a.attested).filter(([field]) => !except.includes(field))),
+    (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' ? Buffer.from((v as { data: number[] }).data).toString('hex') : v), 1);
+  assert.equal(strip(mine), strip(theirs), 'attested: mrtpm (actual) vs swtpm (expected)');
+}
+
+describe('differential: TPMS_ATTEST of mrtpm vs swtpm through tpm2-tools', function () {
+  this.timeout(180000);
+  const servers: ServerProcess[] = [];
+  const sides: Side[] = [];
+  let signer: Buffer | undefined;
+
+  before(async function () {
+    this.timeout(60000);
+    await requireInteropTools(this);
+    const mrtpm = await startMrtpm({ protocol: 'mssim', pcrBanks: BANKS, logLevel: 'error' });
+    servers.push(mrtpm);
+    const swtpm = await startSwtpm({ pcrBanks: BANKS });
+    servers.push(swtpm);
+    for (const [label, tcti] of [['mrtpm', mrtpm.tcti], ['swtpm', swtpm.tcti]] as const) {
+      const dir = await makeTempDir(`attest-diff-${label}`);
+      sides.push({ label, tcti, dir });
+      await writeFile(path.join(dir, 'key.pem'), key);
+    }
+    await tpm2(sides[0]!.tcti, 'startup', ['-c']);
+  });
+
+  after(async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+    await Promise.all(sides.map((side) => removeDir(side.dir)));
+  });
+
+  const nonce = (): string => randomBytes(16).toString('hex');
+
+  it('the same external key has the same Name on both; its qualified Name is that Name', async () => {
+    const names: Buffer[] = [];
+    for (const side of sides) {
+      await tool(side, 'loadexternal', ['-C', 'n', '-G', 'ecc', '-r', 'key.pem', '-a', 'sign|userwithauth', '-c', 'key.ctx', '-n', 'key.name']);
+      await tool(side, 'readpublic', ['-c', 'key.ctx', '-o', 'key.tpub', '-Q']);
+      await tool(side, 'readpublic', ['-c', 'key.ctx', '-o', 'key.pub.pem', '-f', 'pem', '-Q']);
+      const name = await read(side, 'key.name');
+      assert.deepEqual(name, objectName(await read(side, 'key.tpub')), side.label);
+      names.push(name);
+    }
+    assert.deepEqual(names[0], names[1]);
+    // An external object has no parent to qualify it: its qualified Name is its Name (as the reference sets it).
+    signer = names[0]!;
+    for (const side of sides) {
+      const out = await tool(side, 'readpublic', ['-c', 'key.ctx']);
+      assert.match(out, new RegExp(`^qualified name: ${signer.toString('hex')}$`, 'm'), side.label);
+    }
+  });
+
+  it('Quote of PCRs 16 and 23 after the same resets and extends: same pcrSelect and pcrDigest', async () => {
+    const q = nonce();
+    const [mine, theirs] = await onBoth(sides, async (side) => {
+      await tool(side, 'pcrreset', ['16', '23']);
+      for (const digest of extends16) await tool(side, 'pcrextend', [`16:sha256=${digest.toString('hex')}`]);
+      await tool(side, 'quote', ['-c', 'key.ctx', '-l', 'sha256:16,23', '-q', q, '-m', 'quote.msg', '-s', 'quote.sig', '-f', 'plain', '-g', 'sha256']);
+    }, 'quote.msg', 'quote.sig');
+    assert.equal(mine.type, TPM_ST_ATTEST.QUOTE);
+    assert.deepEqual(mine.qualifiedSigner, signer);
+    assert.equal(mine.extraData.toString('hex'), q);
+    sameAttested(mine, theirs);
+    let pcr16: Buffer = Buffer.alloc(32);
+    for (const digest of extends16) pcr16 = sha('sha256', pcr16, digest);
+    assert.deepEqual(mine.attested, {
+      type: TPM_ST_ATTEST.QUOTE, pcrSelect: [{ hash: 0x0b, pcrSelect: Buffer.from([0x00, 0x00, 0x81]) }], pcrDigest: sha('sha256', pcr16, Buffer.alloc(32)),
+    });
+  });
+
+  it('Certify of the key by itself: same name and qualifiedName, the tool's fixed extraData', async () => {
+    const [mine, theirs] = await onBoth(sides, async (side) => {
+      await tool(side, 'certify', ['-c', 'key.ctx', '-C', 'key.ctx', '-g', 'sha256', '-o', 'certify.msg', '-s', 'certify.sig', '-f', 'plain']);
+    }, 'certify.msg', 'certify.sig');
+    assert.equal(mine.type, TPM_ST_ATTEST.CERTIFY);
+    // tpm2_certify has no -q: it always qualifies with these four octets.
+    assert.equal(mine.extraData.toString('hex'), '00ff55aa');
+    sameAttested(mine, theirs);
+    assert.deepEqual(mine.attested, { type: TPM_ST_ATTEST.CERTIFY, name: await read(sides[0]!, 'key.name'), qualifiedName: signer });
+  });
+
+  it('GetTime: same structure; time, clock and firmware are the TPM\'s own', async () => {
+    const q = nonce();
+    const [mine, theirs] = await onBoth(sides, async (side) => {
+      await tool(side, 'gettime', ['-c', 'key.ctx', '-q', q, '-o', 'time.sig', '--attestation', 'time.msg', '-f', 'plain']);
+    }, 'time.msg', 'time.sig');
+    assert.equal(mine.type, TPM_ST_ATTEST.TIME);
+    assert.equal(mine.extraData.toString('hex'), q);
+    sameAttested(mine, theirs, ['time', 'timeClockInfo', 'firmwareVersion']);
+  });
+
+  it('NV_Certify of part of an index and of the whole (size 0): same indexName, offset, nvContents, nvDigest', async () => {
+    for (const side of sides) {
+      await writeFile(path.join(side.dir, 'nvdata'), nvData);
+      await tool(side, 'nvdefine', [NV_INDEX, '-C', 'o', '-s', String(nvData.length), '-a', 'ownerread|ownerwrite|authread|authwrite']);
+      await tool(side, 'nvwrite', [NV_INDEX, '-C', 'o', '-i', 'nvdata']);
+    }
+    const q = nonce();
+    const [part, partRef] = await onBoth(sides, async (side) => {
+      await tool(side, 'nvcertify', ['-C', 'key.ctx', '-g', 'sha256', '-f', 'plain', '-o', 'nv.sig', '--attestation', 'nv.msg', '-q', q, '--size', '10', '--offset', '3', NV_INDEX]);
+    }, 'nv.msg', 'nv.sig');
+    assert.equal(part.type, TPM_ST_ATTEST.NV);
+    sameAttested(part, partRef);
+    assert.equal(part.attested.type === TPM_ST_ATTEST.NV && part.attested.nvContents.toString('hex'), nvData.subarray(3, 13).toString('hex'));
+    const [whole, wholeRef] = await onBoth(sides, async (side) => {
+      await tool(side, 'nvcertify', ['-C', 'key.ctx', '-g', 'sha256', '-f', 'plain', '-o', 'nvd.sig', '--attestation', 'nvd.msg', '-q', q, NV_INDEX]);
+    }, 'nvd.msg', 'nvd.sig');
+    assert.equal(whole.type, wholeRef.type, 'size 0 and offset 0: both certify a digest (or both the contents)');
+    sameAttested(whole, wholeRef);
+  });
+
+  it('GetCommandAuditDigest as manufactured, then with PCR_Extend audited: same counter, algorithm, auditDigest and commandDigest', async () => {
+    const q = nonce();
+    const [first, firstRef] = await onBoth(sides, async (side) => {
+      await tool(side, 'getcommandauditdigest', ['-c', 'key.ctx', '-q', q, '-m', 'cad.msg', '-s', 'cad.sig', '-f', 'plain', '-g', 'sha256']);
+    }, 'cad.msg', 'cad.sig');
+    assert.equal(first.type, TPM_ST_ATTEST.COMMAND_AUDIT);
+    sameAttested(first, firstRef);
+    const [mine, theirs] = await onBoth(sides, async (side) => {
+      await tool(side, 'setcommandauditstatus', ['-g', 'sha256', 'TPM2_CC_PCR_Extend']);
+      for (const digest of extends16) await tool(side, 'pcrextend', [`16:sha256=${digest.toString('hex')}`]);
+      await tool(side, 'getcommandauditdigest', ['-c', 'key.ctx', '-q', q, '-m', 'cad.msg', '-s', 'cad.sig', '-f', 'plain', '-g', 'sha256']);
+    }, 'cad.msg', 'cad.sig');
+    sameAttested(mine, theirs);
+    assert.ok(mine.attested.type === TPM_ST_ATTEST.COMMAND_AUDIT);
+    assert.equal(mine.attested.digestAlg, 0x0b);
+    assert.equal(mine.attested.auditDigest.length, 32, 'the audited PCR_Extends started a digest');
+    assert.deepEqual(mine.attested.commandDigest, sha('sha256', u32(CC_SetCommandCodeAuditStatus), u32(CC_PCR_Extend)));
+    // The signed digest was cleared on both: reported empty, same counter.
+    const [again, againRef] = await onBoth(sides, async (side) => {
+      await tool(side, 'getcommandauditdigest', ['-c', 'key.ctx', '-q', q, '-m', 'cad.msg', '-s', 'cad.sig', '-f', 'plain', '-g', 'sha256']);
+    }, 'cad.msg', 'cad.sig');
+    sameAttested(again, againRef);
+    assert.ok(again.attested.type === TPM_ST_ATTEST.COMMAND_AUDIT && again.attested.auditDigest.length === 0);
+  });
+
+  it('GetSessionAuditDigest after NV_ReadPublic twice in an audit session: same sessionDigest and exclusiveSession', async () => {
+    const q = nonce();
+    const [mine, theirs] = await onBoth(sides, async (side) => {
+      await tool(side, 'startauthsession', ['--audit-session', '-S', 'audit.ctx']);
+      await tool(side, 'nvreadpublic', ['-S', 'audit.ctx', NV_INDEX]);
+      await tool(side, 'nvreadpublic', ['-S', 'audit.ctx', NV_INDEX]);
+      await tool(side, 'getsessionauditdigest', ['-c', 'key.ctx', '-q', q, '-S', 'audit.ctx', '-m', 'sad.msg', '-s', 'sad.sig', '-f', 'plain', '-g', 'sha256']);
+      await tool(side, 'flushcontext', ['audit.ctx']);
+    }, 'sad.msg', 'sad.sig');
+    assert.equal(mine.type, TPM_ST_ATTEST.SESSION_AUDIT);
+    sameAttested(mine, theirs);
+  });
+});
