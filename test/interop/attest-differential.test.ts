@@ -153,7 +153,7 @@ describe('differential: TPMS_ATTEST of mrtpm vs swtpm through tpm2-tools', funct
     });
   });
 
-  it('Certify of the key by itself: same name and qualifiedName, the tool's fixed extraData', async () => {
+  it('Certify of the key by itself: same name and qualifiedName, the tool\'s fixed extraData', async () => {
     const [mine, theirs] = await onBoth(sides, async (side) => {
       await tool(side, 'certify', ['-c', 'key.ctx', '-C', 'key.ctx', '-g', 'sha256', '-o', 'certify.msg', '-s', 'certify.sig', '-f', 'plain']);
     }, 'certify.msg', 'certify.sig');
