@@ -17,6 +17,11 @@ import type { ServerProcess } from '../helpers/processes.js';
 import { makeTempDir, removeDir } from '../helpers/state-dirs.js';
 import { openssl } from '../helpers/openssl.js';
 import { tpm2 } from '../helpers/tpm2-tools.js';
+import { SwtpmDataClient } from '../helpers/raw-client.js';
+import { commands, responseCode, TPM_RC_INITIALIZE, TPM_RC_SUCCESS, TPM_RH_NULL } from '../helpers/tpm-commands.js';
+import { attestResponse, commandAuditCommand, setAuditStatusCommand } from '../tpm/helpers/attest-cmd.js';
+import { startAuthSessionCommand } from '../tpm/helpers/session-cmd.js';
+import { command, pwAuth, tpm2b, u16 } from '../tpm/helpers/tpm-wire.js';
 import { objectName, parseAttest, TPM_GENERATED_VALUE, TPM_ST_ATTEST, u32, type TpmsAttest } from '../helpers/tpms-attest.js';
 
 interface Side {
@@ -27,7 +32,12 @@ interface Side {
 
 const BANKS = ['sha256', 'sha384'];
 const NV_INDEX = '0x1000020';
+const TPM_RH_OWNER = 0x40000001;
+const TPM_RH_ENDORSEMENT = 0x4000000b;
 const CC_SetCommandCodeAuditStatus = 0x140;
+const CC_Shutdown = 0x145;
+const CC_GetSessionAuditDigest = 0x14d;
+const CC_GetRandom = 0x17b;
 const CC_PCR_Extend = 0x182;
 
 /** Fixed inputs, the same for both TPMs. */
@@ -230,5 +240,92 @@ describe('differential: TPMS_ATTEST of mrtpm vs swtpm through tpm2-tools', funct
     }, 'sad.msg', 'sad.sig');
     assert.equal(mine.type, TPM_ST_ATTEST.SESSION_AUDIT);
     sameAttested(mine, theirs);
+  });
+});
+
+/**
+ * The audit commands byte for byte: the same raw commands to mrtpm (`serve --protocol swtpm`) and
+ * swtpm give the same responses (error codes, the audited-commands capability) and, for the
+ * unsigned GetCommandAuditDigest, the same TPMS_COMMAND_AUDIT_INFO.
+ */
+describe('differential: audit commands, raw, mrtpm vs swtpm', function () {
+  this.timeout(60000);
+  const servers: ServerProcess[] = [];
+  const clients: SwtpmDataClient[] = [];
+
+  before(async function () {
+    await requireInteropTools(this);
+    const swtpm = await startSwtpm({ pcrBanks: BANKS });
+    servers.push(swtpm);
+    const mrtpm = await startMrtpm({ protocol: 'swtpm', pcrBanks: BANKS, logLevel: 'error' });
+    servers.push(mrtpm);
+    for (const server of [mrtpm, swtpm]) {
+      const client = await SwtpmDataClient.connect(server.port);
+      clients.push(client);
+      const code = responseCode(await client.transmit(commands.startup()));
+      assert.ok(code === TPM_RC_SUCCESS || code === TPM_RC_INITIALIZE, `Startup(CLEAR) answered 0x${code.toString(16)}`);
+    }
+  });
+
+  after(async () => {
+    for (const client of clients) client.close();
+    await Promise.all(servers.map((server) => server.stop()));
+  });
+
+  async function both(command: Buffer): Promise<[Buffer, Buffer]> {
+    return [await clients[0]!.transmit(command), await clients[1]!.transmit(command)];
+  }
+
+  async function same(label: string, command: Buffer, expectedCode?: number): Promise<Buffer> {
+    const [mine, theirs] = await both(command);
+    assert.equal(mine.toString('hex'), theirs.toString('hex'), `${label}: mrtpm (actual) vs swtpm (expected)`);
+    if (expectedCode !== undefined) assert.equal(responseCode(theirs), expectedCode, `${label}: swtpm's response code`);
+    return mine;
+  }
+
+  const AUDIT_COMMANDS_CAP = commands.getCapability(4, 0, 64);
+  const unsignedAudit = commandAuditCommand(TPM_RH_NULL, Buffer.from('qualifying'));
+
+  it('SetCommandCodeAuditStatus: a new algorithm with a list is TPM_RC_VALUE + P1; the current one (SHA-512 as manufactured) with a list is not', async () => {
+    await same('sha384 + setList', setAuditStatusCommand(TPM_RH_OWNER, 0x0c, [CC_GetRandom]), 0x1c4);
+    await same('sha512 + setList', setAuditStatusCommand(TPM_RH_OWNER, 0x0d, [CC_GetRandom]), TPM_RC_SUCCESS);
+    await same('audited commands', AUDIT_COMMANDS_CAP, TPM_RC_SUCCESS);
+  });
+
+  it('SetCommandCodeAuditStatus: endorsement is no TPMI_RH_PROVISION; Shutdown and unimplemented codes are not listed, SetCommandCodeAuditStatus not cleared', async () => {
+    const refused = await same('endorsement auth', setAuditStatusCommand(TPM_RH_ENDORSEMENT, 0x10, [CC_PCR_Extend]));
+    assert.notEqual(responseCode(refused), TPM_RC_SUCCESS);
+    await same('set/clear', setAuditStatusCommand(TPM_RH_OWNER, 0x10, [CC_Shutdown, 0x1ff, CC_PCR_Extend], [CC_SetCommandCodeAuditStatus, CC_GetRandom]), TPM_RC_SUCCESS);
+    const list = await same('audited commands', AUDIT_COMMANDS_CAP, TPM_RC_SUCCESS);
+    // TPMS_CAPABILITY_DATA: moreData, capability, TPML_CC.
+    assert.equal(list.subarray(15).toString('hex'), Buffer.concat([u32(2), u32(CC_SetCommandCodeAuditStatus), u32(CC_PCR_Extend)]).toString('hex'));
+  });
+
+  it('audited PCR_Extends, then unsigned GetCommandAuditDigest (twice: not cleared): the same TPMS_COMMAND_AUDIT_INFO', async () => {
+    for (const digest of extends16) await same('PCR_Extend', commands.pcrExtend(16, [{ hash: 'sha512', digest: Buffer.concat([digest, digest]) }]), TPM_RC_SUCCESS);
+    for (let i = 0; i < 2; i++) {
+      const [mine, theirs] = await both(unsignedAudit);
+      const [a, b] = [attestResponse(mine), attestResponse(theirs)];
+      assert.equal(a.info.type, b.info.type);
+      assert.equal(a.info.qualifiedSigner.toString('hex'), '40000007');
+      assert.equal(b.info.qualifiedSigner.toString('hex'), '40000007');
+      assert.equal(a.info.extraData.toString(), 'qualifying');
+      const [mineAttest, theirAttest] = [parseAttest(a.attest), parseAttest(b.attest)];
+      sameAttested(mineAttest, theirAttest);
+      assert.ok(mineAttest.attested.type === TPM_ST_ATTEST.COMMAND_AUDIT && mineAttest.attested.digestAlg === 0x0d && mineAttest.attested.auditDigest.length === 64);
+      assert.equal(a.signature.toString('hex'), b.signature.toString('hex'), 'TPM_ALG_NULL signature');
+    }
+  });
+
+  it('GetSessionAuditDigest of an HMAC session not (yet) audited: the same error', async () => {
+    const [mine, theirs] = await both(startAuthSessionCommand());
+    assert.equal(responseCode(mine), TPM_RC_SUCCESS);
+    assert.equal(responseCode(theirs), TPM_RC_SUCCESS);
+    const handles = [mine.readUInt32BE(10), theirs.readUInt32BE(10)];
+    const refused = await Promise.all(handles.map((h, i) => clients[i]!.transmit(
+      command(CC_GetSessionAuditDigest, [TPM_RH_ENDORSEMENT, TPM_RH_NULL, h], [tpm2b(Buffer.alloc(0)), u16(0x10)], [pwAuth(), pwAuth()]))));
+    assert.equal(refused[0]!.toString('hex'), refused[1]!.toString('hex'));
+    assert.equal(responseCode(refused[1]!), 0x38a, 'TPM_RC_TYPE + H3');
+    await Promise.all(handles.map((h, i) => clients[i]!.transmit(commands.flushContext(h))));
   });
 });
