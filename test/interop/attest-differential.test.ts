@@ -20,7 +20,7 @@ import { tpm2 } from '../helpers/tpm2-tools.js';
 import { SwtpmDataClient } from '../helpers/raw-client.js';
 import { commands, responseCode, TPM_RC_INITIALIZE, TPM_RC_SUCCESS, TPM_RH_NULL } from '../helpers/tpm-commands.js';
 import { attestResponse, commandAuditCommand, setAuditStatusCommand } from '../tpm/helpers/attest-cmd.js';
-import { startAuthSessionCommand } from '../tpm/helpers/session-cmd.js';
+import { ClientSession, parseResponse, splitSessionsResponse, startAuthSessionCommand } from '../tpm/helpers/session-cmd.js';
 import { command, pwAuth, tpm2b, u16 } from '../tpm/helpers/tpm-wire.js';
 import { objectName, parseAttest, TPM_GENERATED_VALUE, TPM_ST_ATTEST, u32, type TpmsAttest } from '../helpers/tpms-attest.js';
 
@@ -315,6 +315,61 @@ describe('differential: audit commands, raw, mrtpm vs swtpm', function () {
       assert.ok(mineAttest.attested.type === TPM_ST_ATTEST.COMMAND_AUDIT && mineAttest.attested.digestAlg === 0x0d && mineAttest.attested.auditDigest.length === 64);
       assert.equal(a.signature.toString('hex'), b.signature.toString('hex'), 'TPM_ALG_NULL signature');
     }
+  });
+
+  it('audit session exclusivity: auditExclusive in the responses, exclusiveSession and sessionDigest, TPM_RC_EXCLUSIVE, auditReset', async () => {
+    const AUDIT = 0x81;
+    const AUDIT_EXCLUSIVE = 0x02;
+    const AUDIT_RESET = 0x04;
+    const nonceCaller = Buffer.alloc(32, 0x5a);
+    const sessions = await Promise.all(clients.map(async (client) => {
+      const r = await client.transmit(startAuthSessionCommand({ nonceCaller }));
+      assert.equal(responseCode(r), TPM_RC_SUCCESS);
+      // Unbound and unsalted: an empty session key.
+      return new ClientSession(r.readUInt32BE(10), 0x0b, Buffer.from(r.subarray(16, 16 + r.readUInt16BE(14))), Buffer.alloc(0), nonceCaller);
+    }));
+    const params = Buffer.concat([u32(1), u16(0x0b), extends16[0]!]);
+    /** PCR_Extend(16) with the password session and the audit session: the response code and the audit session's response attributes. */
+    const auditedExtend = async (attributes: number): Promise<[number, number | undefined]> => {
+      const out: [number, number | undefined][] = [];
+      for (const [i, client] of clients.entries()) {
+        const s = sessions[i]!;
+        const raw = await client.transmit(command(CC_PCR_Extend, [16], [params], [pwAuth(), s.authCommand(CC_PCR_Extend, [u32(16)], params, { attributes })]));
+        const r = parseResponse(raw);
+        if (r.rc !== TPM_RC_SUCCESS) {
+          out.push([r.rc, undefined]);
+          continue;
+        }
+        const { params: responseParams, auths } = splitSessionsResponse(r, false);
+        assert.ok(s.acceptResponse(CC_PCR_Extend, responseParams, auths[1]!), 'response HMAC');
+        out.push([r.rc, auths[1]!.attributes]);
+      }
+      assert.deepEqual(out[0], out[1], 'mrtpm (actual) vs swtpm (expected): [response code, attributes]');
+      return out[1]!;
+    };
+    const sessionAudit = async (): Promise<Extract<TpmsAttest['attested'], { type: 0x8016 }>> => {
+      const responses = await Promise.all(sessions.map((s, i) => clients[i]!.transmit(
+        command(CC_GetSessionAuditDigest, [TPM_RH_ENDORSEMENT, TPM_RH_NULL, s.handle], [tpm2b(Buffer.alloc(0)), u16(0x10)], [pwAuth(), pwAuth()]))));
+      const [mine, theirs] = responses.map((r) => parseAttest(attestResponse(r).attest));
+      sameAttested(mine!, theirs!);
+      assert.ok(mine!.attested.type === TPM_ST_ATTEST.SESSION_AUDIT);
+      return mine!.attested;
+    };
+    assert.deepEqual(await auditedExtend(AUDIT), [TPM_RC_SUCCESS, AUDIT | AUDIT_EXCLUSIVE]);
+    assert.deepEqual(await auditedExtend(AUDIT), [TPM_RC_SUCCESS, AUDIT | AUDIT_EXCLUSIVE]);
+    assert.equal((await sessionAudit()).exclusiveSession, 1);
+    // GetSessionAuditDigest allows sessions and had no audit session: exclusivity is gone.
+    assert.deepEqual(await auditedExtend(AUDIT), [TPM_RC_SUCCESS, AUDIT]);
+    assert.equal((await sessionAudit()).exclusiveSession, 0);
+    assert.deepEqual(await auditedExtend(AUDIT | AUDIT_EXCLUSIVE), [0x121, undefined], 'TPM_RC_EXCLUSIVE');
+    // The response echoes auditReset.
+    assert.deepEqual(await auditedExtend(AUDIT | AUDIT_RESET), [TPM_RC_SUCCESS, AUDIT | AUDIT_RESET | AUDIT_EXCLUSIVE]);
+    const restarted = await sessionAudit();
+    assert.equal(restarted.exclusiveSession, 1);
+    const cpHash = createHash('sha256').update(u32(CC_PCR_Extend)).update(u32(16)).update(params).digest();
+    const rpHash = createHash('sha256').update(u32(0)).update(u32(CC_PCR_Extend)).digest();
+    assert.equal(restarted.sessionDigest.toString('hex'), sha('sha256', Buffer.alloc(32), cpHash, rpHash).toString('hex'), 'auditReset: one command from zeros');
+    await Promise.all(sessions.map((s, i) => clients[i]!.transmit(commands.flushContext(s.handle))));
   });
 
   it('GetSessionAuditDigest of an HMAC session not (yet) audited: the same error', async () => {
