@@ -31,6 +31,7 @@ const CC = {
 } as const;
 const TPM_RH_OWNER = 0x40000001;
 const TPM_RH_ENDORSEMENT = 0x4000000b;
+const TPM_RH_PLATFORM = 0x4000000c;
 const HASH = { sha256: 0x0b, sha384: 0x0c, sha512: 0x0d } as const;
 type HashName = keyof typeof HASH;
 const hashNameOf = (alg: number): HashName => {
@@ -94,10 +95,11 @@ const tpmlCc = (codes: number[]): Buffer => Buffer.concat([u32(codes.length), ..
  * (auditAlg, set, clear). A changed algorithm clears the digest and that command is not audited
  * (the reference's size-1 digest); SetCommandCodeAuditStatus is otherwise always audited.
  */
-async function setAuditStatus(t: Target, alg: HashName, cc: number, clear: boolean): Promise<void> {
+async function setAuditStatus(t: Target, alg: HashName, cc: number, clear: boolean, hierarchy: 'o' | 'p' = 'o'): Promise<void> {
   const m = model(t);
-  await tool(t, 'setcommandauditstatus', ['-g', alg, ...(clear ? ['-c'] : []), `0x${cc.toString(16)}`]);
-  const owner = [u32(TPM_RH_OWNER)];
+  await tool(t, 'setcommandauditstatus', ['-C', hierarchy, '-g', alg, ...(clear ? ['-c'] : []), `0x${cc.toString(16)}`]);
+  // The auth handle's Name is the hierarchy handle.
+  const owner = [u32(hierarchy === 'o' ? TPM_RH_OWNER : TPM_RH_PLATFORM)];
   if (alg !== m.alg) {
     m.alg = alg;
     m.digest = undefined;
@@ -251,8 +253,8 @@ const cases: Case[] = [
     await setAuditStatus(t, 'sha256', CC.GetCommandAuditDigest, true);
     await checkCommandAuditDigest(t, 'sk');
   }],
-  ['tpm2_setcommandauditstatus -c removes GetRandom: it no longer extends the digest', async (t) => {
-    await setAuditStatus(t, 'sha256', CC.GetRandom, true);
+  ['tpm2_setcommandauditstatus -C p -c removes GetRandom (platform auth): it no longer extends the digest', async (t) => {
+    await setAuditStatus(t, 'sha256', CC.GetRandom, true, 'p');
     await getRandom(t, 8, 'r3');
     await pcrExtend(t, 16);
     await getRandom(t, 8, 'r4');
