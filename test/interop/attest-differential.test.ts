@@ -19,7 +19,8 @@ import { openssl } from '../helpers/openssl.js';
 import { tpm2 } from '../helpers/tpm2-tools.js';
 import { SwtpmDataClient } from '../helpers/raw-client.js';
 import { commands, responseCode, TPM_RC_INITIALIZE, TPM_RC_SUCCESS, TPM_RH_NULL } from '../helpers/tpm-commands.js';
-import { attestResponse, commandAuditCommand, setAuditStatusCommand } from '../tpm/helpers/attest-cmd.js';
+import { attestResponse, commandAuditCommand, nvCertifyCommand, setAuditStatusCommand } from '../tpm/helpers/attest-cmd.js';
+import { NVA, NV_RC, nv } from '../tpm/helpers/nv-cmd.js';
 import { ClientSession, parseResponse, splitSessionsResponse, startAuthSessionCommand } from '../tpm/helpers/session-cmd.js';
 import { command, pwAuth, tpm2b, u16 } from '../tpm/helpers/tpm-wire.js';
 import { objectName, parseAttest, TPM_GENERATED_VALUE, TPM_ST_ATTEST, u32, type TpmsAttest } from '../helpers/tpms-attest.js';
@@ -244,11 +245,11 @@ describe('differential: TPMS_ATTEST of mrtpm vs swtpm through tpm2-tools', funct
 });
 
 /**
- * The audit commands byte for byte: the same raw commands to mrtpm (`serve --protocol swtpm`) and
- * swtpm give the same responses (error codes, the audited-commands capability) and, for the
- * unsigned GetCommandAuditDigest, the same TPMS_COMMAND_AUDIT_INFO.
+ * The audit commands and NV_Certify byte for byte: the same raw commands to mrtpm (`serve
+ * --protocol swtpm`) and swtpm give the same responses (error codes, the audited-commands
+ * capability, audit session attributes) and, signed by TPM_RH_NULL, the same attested fields.
  */
-describe('differential: audit commands, raw, mrtpm vs swtpm', function () {
+describe('differential: audit commands and NV_Certify, raw, mrtpm vs swtpm', function () {
   this.timeout(60000);
   const servers: ServerProcess[] = [];
   const clients: SwtpmDataClient[] = [];
@@ -370,6 +371,30 @@ describe('differential: audit commands, raw, mrtpm vs swtpm', function () {
     const rpHash = createHash('sha256').update(u32(0)).update(u32(CC_PCR_Extend)).digest();
     assert.equal(restarted.sessionDigest.toString('hex'), sha('sha256', Buffer.alloc(32), cpHash, rpHash).toString('hex'), 'auditReset: one command from zeros');
     await Promise.all(sessions.map((s, i) => clients[i]!.transmit(commands.flushContext(s.handle))));
+  });
+
+  it('NV_Certify unsigned (TPM_RH_NULL): the same errors (uninitialized, range, size past NV_BUFFER_MAX) and the same attested contents and digest', async () => {
+    const small = 0x01000030;
+    const large = 0x01000031;
+    const attributes = NVA.OWNERWRITE | NVA.OWNERREAD | NVA.AUTHREAD;
+    const data = randomBytes(32);
+    const certify = (index: number, size: number, offset: number): Buffer =>
+      nvCertifyCommand(TPM_RH_NULL, TPM_RH_OWNER, index, { qualifying: Buffer.from('nv'), size, offset });
+    await same('define', nv.define(TPM_RH_OWNER, { index: small, attributes, size: 32 }), TPM_RC_SUCCESS);
+    await same('define 2048', nv.define(TPM_RH_OWNER, { index: large, attributes, size: 2048 }), TPM_RC_SUCCESS);
+    await same('not written', certify(small, 8, 0), NV_RC.NV_UNINITIALIZED);
+    await same('write', nv.write(TPM_RH_OWNER, small, data), TPM_RC_SUCCESS);
+    await same('write 2048', nv.write(TPM_RH_OWNER, large, Buffer.alloc(1024, 7)), TPM_RC_SUCCESS);
+    await same('past the end', certify(small, 16, 20), NV_RC.NV_RANGE);
+    await same('larger than NV_BUFFER_MAX', certify(large, 1100, 0), 0x3c4);
+    for (const [size, offset] of [[10, 3], [0, 0]] as const) {
+      const [mine, theirs] = (await both(certify(small, size, offset))).map((r) => attestResponse(r));
+      const [a, b] = [parseAttest(mine!.attest), parseAttest(theirs!.attest)];
+      assert.equal(a.type, b.type);
+      assert.equal(a.qualifiedSigner.toString('hex'), b.qualifiedSigner.toString('hex'));
+      sameAttested(a, b);
+    }
+    for (const index of [small, large]) await same('undefine', nv.undefine(TPM_RH_OWNER, index), TPM_RC_SUCCESS);
   });
 
   it('GetSessionAuditDigest of an HMAC session not (yet) audited: the same error', async () => {
