@@ -99,14 +99,14 @@ async function setAuditStatus(t: Target, alg: HashName, cc: number, clear: boole
   const m = model(t);
   await tool(t, 'setcommandauditstatus', ['-C', hierarchy, '-g', alg, ...(clear ? ['-c'] : []), `0x${cc.toString(16)}`]);
   // The auth handle's Name is the hierarchy handle.
-  const owner = [u32(hierarchy === 'o' ? TPM_RH_OWNER : TPM_RH_PLATFORM)];
+  const auth = [u32(hierarchy === 'o' ? TPM_RH_OWNER : TPM_RH_PLATFORM)];
   if (alg !== m.alg) {
     m.alg = alg;
     m.digest = undefined;
   } else {
-    audit(m, CC.SetCommandCodeAuditStatus, owner, Buffer.concat([u16(HASH[alg]), tpmlCc([]), tpmlCc([])]));
+    audit(m, CC.SetCommandCodeAuditStatus, auth, Buffer.concat([u16(HASH[alg]), tpmlCc([]), tpmlCc([])]));
   }
-  audit(m, CC.SetCommandCodeAuditStatus, owner, Buffer.concat([u16(HASH[alg]), tpmlCc(clear ? [] : [cc]), tpmlCc(clear ? [cc] : [])]));
+  audit(m, CC.SetCommandCodeAuditStatus, auth, Buffer.concat([u16(HASH[alg]), tpmlCc(clear ? [] : [cc]), tpmlCc(clear ? [cc] : [])]));
   if (clear) m.audited.delete(cc);
   else m.audited.add(cc);
 }
