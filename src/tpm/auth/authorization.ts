@@ -117,24 +117,13 @@ export function parseAuthArea(r: Reader, core: TpmCore, use: ParameterEncryption
 
 
 /**
- * Whether the authorization will use the entity's authValue (the reference's includeAuth): always
- * for a password, for a policy session after PolicyAuthValue or PolicyPassword, for an HMAC
- * session unless it is bound to the entity.
- */
-function authValueUsed(core: TpmCore, s: SessionState | undefined, entity: number): boolean {
-  if (!s) return true;
-  if (s.kind === 'policy') return s.isAuthValueNeeded === true || s.isPasswordNeeded === true;
-  return includesAuth(core, s, entity);
-}
-
-/**
  * Before an entity's authorization is evaluated (the reference's CheckAuthSession): lockout if
- * its authValue will be used and it is DA-protected, then whether this kind of authorization is
- * available for it (TPM_RC_AUTH_UNAVAILABLE).
+ * its authValue will be used (a password, PolicyPassword, or an HMAC keyed with it) and it is
+ * DA-protected, then whether this kind of authorization is available for it (TPM_RC_AUTH_UNAVAILABLE).
  */
-function checkEntityAccess(core: TpmCore, s: SessionState | undefined, entity: number, role: AuthRole, commandCode: number): void {
-  if (authValueUsed(core, s, entity) && !isDaExempt(core, entity)) checkLockedOut(core, entity === TPM_RH.LOCKOUT);
-  if (!authorizationAllowed(core, entity, role, s?.kind === 'policy', commandCode)) throw new TpmError(TPM_RC.AUTH_UNAVAILABLE);
+function checkEntityAccess(core: TpmCore, entity: number, authUsed: boolean, policy: boolean, role: AuthRole, commandCode: number): void {
+  if (authUsed && !isDaExempt(core, entity)) checkLockedOut(core, entity === TPM_RH.LOCKOUT);
+  if (!authorizationAllowed(core, entity, role, policy, commandCode)) throw new TpmError(TPM_RC.AUTH_UNAVAILABLE);
 }
 
 /** Whether the session HMAC for `entity` is keyed with its authValue (Part 1 §19.6.5; bound HMAC sessions leave it out). */
@@ -226,8 +215,8 @@ export function checkAuthorizations(
     if (!s) {
       // Password: only for authorization; compared to the entity's authValue, trailing zeros ignored.
       if (entity === undefined) throw err(TPM_RC.HANDLE);
-      checkEntityAccess(core, s, entity, role, cmd.commandCode);
-      if (!timingSafeEqual(stripTrailingZeros(cs.hmac), entityAuthValue(core, entity))) throw err(authorizationFailed(core, entity, s, true));
+      checkEntityAccess(core, entity, true, false, role, cmd.commandCode);
+      if (!timingSafeEqual(stripTrailingZeros(cs.hmac), entityAuthValue(core, entity))) throw err(authorizationFailed(core, entity, undefined, true));
       continue;
     }
     // A trial session only computes digests; it can authorize nothing.
@@ -238,7 +227,8 @@ export function checkAuthorizations(
       // Only for parameter encryption: its HMAC is still checked, keyed without any authValue.
       if (!(cs.attributes & NON_AUTH_USES)) throw err(TPM_RC.ATTRIBUTES);
     } else {
-      checkEntityAccess(core, s, entity, role, cmd.commandCode);
+      cs.includeAuth = includesAuth(core, s, entity);
+      checkEntityAccess(core, entity, cs.includeAuth || s.isPasswordNeeded === true, s.kind === 'policy', role, cmd.commandCode);
       if (s.kind === 'policy') {
         checkPolicy(core, s, entity, cmd, role, cpHashOf, err);
         if (s.isPasswordNeeded) {
@@ -247,7 +237,6 @@ export function checkAuthorizations(
         }
       }
     }
-    cs.includeAuth = entity !== undefined && includesAuth(core, s, entity);
     const key = hmacKey(core, cs);
     // With an empty key (unbound, unsalted, empty authValue) an empty HMAC is accepted.
     if (key.length === 0 && cs.hmac.length === 0) continue;
@@ -256,7 +245,7 @@ export function checkAuthorizations(
     const nonceDecrypt = first ? otherSessionNonce(sessions, TPMA_SESSION.decrypt) : EMPTY;
     const nonceEncrypt = first ? otherSessionNonce(sessions, TPMA_SESSION.encrypt, sessionWith(sessions, TPMA_SESSION.decrypt)) : EMPTY;
     const expected = sessionHmac(s.authHash, key, cp, cs.nonceCaller, s.nonceTPM, nonceDecrypt, nonceEncrypt, cs.attributes);
-    if (!timingSafeEqual(cs.hmac, expected)) throw err(entity === undefined ? TPM_RC.BAD_AUTH : authorizationFailed(core, entity, s, cs.includeAuth));
+    if (!timingSafeEqual(cs.hmac, expected)) throw err(entity === undefined ? TPM_RC.BAD_AUTH : authorizationFailed(core, entity, s, cs.includeAuth === true));
   }
 }
 
