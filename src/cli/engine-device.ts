@@ -105,9 +105,13 @@ export class EngineDevice implements TpmDevice {
       case 'hashEnd':
         this.tpm.hashEnd();
         break;
+      case 'physPresOn':
+      case 'physPresOff':
+        this.tpm.setPhysicalPresence(signal === 'physPresOn');
+        break;
       default:
         // NV is always available, cancel has nothing to interrupt (commands run to completion
-        // synchronously), physical presence gates no command yet, key cache is a no-op.
+        // synchronously), key cache is a no-op.
         break;
     }
   }

@@ -8,6 +8,7 @@
 import { TPM_RH, TPM_HT, handleType } from '../spec/constants.js';
 import { hmac } from '../crypto/hash.js';
 import { u16be, u32be, u64be } from '../crypto/bytes.js';
+import type { SessionState } from '../state/tpm-state.js';
 import type { TpmCore } from '../engine/tpm-core.js';
 import { TICKET_HMAC_ALG } from '../objects/hash-check-ticket.js';
 import { timeEpoch } from './policy-context.js';
@@ -47,6 +48,36 @@ export function authTicket(core: TpmCore, t: AuthTicketInput): AuthTicket {
 
 /** The TPMT_TK_AUTH a command returns when it gives no ticket. */
 export const nullAuthTicket = (tag: number): AuthTicket => ({ tag, hierarchy: TPM_RH.NULL, digest: new Uint8Array(0) });
+
+/** What PolicySigned and PolicySecret answer: the timeout buffer and the ticket. */
+export interface PolicyAuthResult {
+  timeout: Uint8Array;
+  policyTicket: AuthTicket;
+}
+
+/** The authorization as PolicySigned and PolicySecret received it, with the timeout authTimeout computed. */
+export interface PolicyAuthInput {
+  tag: number;
+  hierarchy: number;
+  expiration: number;
+  nonceTPM: Uint8Array;
+  timeout: bigint;
+  cpHashA: Uint8Array;
+  policyRef: Uint8Array;
+  authName: Uint8Array;
+}
+
+/**
+ * A ticket only for a negative expiration in a real session (the caller asked for one that
+ * PolicyTicket can replay until the timeout); it ends with the TPM Reset if no nonceTPM bound the
+ * authorization to the session, which the timeout buffer's MSB says.
+ */
+export function policyAuthResult(core: TpmCore, s: SessionState, a: PolicyAuthInput): PolicyAuthResult {
+  if (a.expiration >= 0 || s.kind === 'trial') return { timeout: new Uint8Array(0), policyTicket: nullAuthTicket(a.tag) };
+  const expiresOnReset = a.nonceTPM.length === 0;
+  const policyTicket = authTicket(core, { ...a, expiresOnReset });
+  return { timeout: u64be(expiresOnReset ? a.timeout | EXPIRES_ON_RESET : a.timeout), policyTicket };
+}
 
 /**
  * The hierarchy an entity belongs to (the reference's EntityGetHierarchy): platform, endorsement

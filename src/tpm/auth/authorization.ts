@@ -164,7 +164,7 @@ function checkPolicy(core: TpmCore, s: SessionState, entity: number, cmd: AuthCh
   if (cmd.commandCode === TPM_CC.PolicySecret && !s.isPasswordNeeded && !s.isAuthValueNeeded) throw err(TPM_RC.MODE);
   if (s.pcrCounter !== undefined && s.pcrCounter !== cmd.pcrUpdateCounter) throw new TpmError(TPM_RC.PCR_CHANGED);
   if (!timingSafeEqual(policy, s.policyDigest)) throw err(TPM_RC.POLICY_FAIL);
-  checkPolicyAssertions(core, s, policyNeedsCommandCode(core, entity, role), cmd, cp, err);
+  checkPolicyAssertions(core, s, entity, policyNeedsCommandCode(core, entity, role), cmd, cp, err);
 }
 
 /**

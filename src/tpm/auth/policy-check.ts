@@ -1,8 +1,8 @@
 /**
  * The checks at use of what policy assertions stored in the session (Part 1 §19.7.x, the
  * reference's CheckPolicyAuthSession), run after the policyDigest matched the entity's authPolicy,
- * in the reference's order: timeout, command code, locality, physical presence, then the one
- * command-binding hash (cpHash, templateHash or nameHash) the session holds.
+ * in the reference's order: timeout, command code, locality, physical presence, the one
+ * command-binding hash (cpHash, templateHash or nameHash) the session holds, then TPMA_NV_WRITTEN.
  */
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import { TPM_CC } from '../spec/tpm-cc.js';
@@ -55,9 +55,6 @@ export function localityAllowed(allowed: number, locality: number): boolean {
   return locality > 31 && allowed === locality;
 }
 
-/** Whether physical presence is asserted: this TPM has no PP signal, so it never is. */
-const PHYSICAL_PRESENCE = false;
-
 function commandHashMatches(core: TpmCore, s: SessionState, cmd: PolicyUse, cp: CpHashOf): boolean {
   if (s.cpHash !== undefined) return timingSafeEqual(s.cpHash, cp(s.authHash));
   if (s.templateHash !== undefined) {
@@ -68,9 +65,16 @@ function commandHashMatches(core: TpmCore, s: SessionState, cmd: PolicyUse, cp: 
   return true;
 }
 
+/** PolicyNvWritten: the authorized entity is an NV index whose TPMA_NV_WRITTEN is the state asserted. */
+function nvWrittenMatches(core: TpmCore, s: SessionState, entity: number): boolean {
+  if (s.nvWrittenState === undefined) return true;
+  const index = core.nv.get(entity);
+  return index !== undefined && index.written === s.nvWrittenState;
+}
+
 /** `commandCodeRequired`: ADMIN and DUP use of an object or NV index must name the command (PolicyCommandCode). */
 export function checkPolicyAssertions(
-  core: TpmCore, s: SessionState, commandCodeRequired: boolean, cmd: PolicyUse, cp: CpHashOf, err: (rc: number) => TpmError,
+  core: TpmCore, s: SessionState, entity: number, commandCodeRequired: boolean, cmd: PolicyUse, cp: CpHashOf, err: (rc: number) => TpmError,
 ): void {
   if (s.timeout !== undefined && isExpired(core, s, s.timeout)) throw err(TPM_RC.EXPIRED);
   if (s.commandCode !== undefined) {
@@ -79,6 +83,7 @@ export function checkPolicyAssertions(
     throw err(TPM_RC.POLICY_FAIL);
   }
   if (s.locality !== undefined && !localityAllowed(s.locality, cmd.locality)) throw err(TPM_RC.LOCALITY);
-  if (s.isPPRequired && !PHYSICAL_PRESENCE) throw err(TPM_RC.PP);
+  if (s.isPPRequired && !core.physicalPresence) throw err(TPM_RC.PP);
   if (!commandHashMatches(core, s, cmd, cp)) throw err(TPM_RC.POLICY_FAIL);
+  if (!nvWrittenMatches(core, s, entity)) throw err(TPM_RC.POLICY_FAIL);
 }

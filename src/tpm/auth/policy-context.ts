@@ -60,6 +60,9 @@ export function policyParameterChecks(
 export type CommandHashField = 'cpHash' | 'nameHash' | 'templateHash';
 const COMMAND_HASH_FIELDS: readonly CommandHashField[] = ['cpHash', 'nameHash', 'templateHash'];
 
+/** Whether the session already binds the command by one of the hashes (PolicyNameHash and PolicyDuplicationSelect allow none). */
+export const commandHashHeld = (s: SessionState): boolean => COMMAND_HASH_FIELDS.some((f) => s[f] !== undefined);
+
 /**
  * A new command-binding hash agrees with the session: no other kind set, and the same value if
  * this kind is set (TPM_RC_CPHASH otherwise, Part 3 §23.9, §23.10, §23.15, §23.21).
@@ -73,11 +76,12 @@ export function requireCpHashSlot(s: SessionState, field: CommandHashField, valu
 }
 
 /**
- * The reference's PolicyContextUpdate: policyDigest' = H(H(policyDigest || cc || name) || policyRef),
- * then the cpHash and the earliest timeout are kept (trial sessions keep them too).
+ * The reference's PolicyContextUpdate: policyDigest' = H(H(policyDigest || cc || name) || policyRef)
+ * (the second hash only for commands with a policyRef, even an empty one), then the cpHash and the
+ * earliest timeout are kept (trial sessions keep them too).
  */
 export function policyContextUpdate(
-  s: SessionState, commandCode: number, name: Uint8Array, policyRef: Uint8Array, cpHashA: Uint8Array, timeout: bigint,
+  s: SessionState, commandCode: number, name: Uint8Array, policyRef: Uint8Array | undefined, cpHashA: Uint8Array, timeout: bigint,
 ): void {
   s.policyDigest = policyUpdate(s.authHash, s.policyDigest, commandCode, name, policyRef);
   if (cpHashA.length !== 0) s.cpHash = cpHashA;

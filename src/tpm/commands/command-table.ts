@@ -24,6 +24,10 @@ import { AUDIT_COMMANDS } from './audit.js';
 import { CREDENTIAL_COMMANDS } from './credential.js';
 import { POLICY_SECRET_COMMANDS } from './policy-secret.js';
 import { POLICY_OR_COMMANDS } from './policy-or.js';
+import { POLICY_ASSERTION_COMMANDS } from './policy-assertions.js';
+import { POLICY_CONDITION_COMMANDS } from './policy-conditions.js';
+import { POLICY_SIGNED_COMMANDS } from './policy-signed.js';
+import { POLICY_AUTHORIZE_COMMANDS } from './policy-authorize.js';
 
 const ALL: AnyCommand[] = [
   ...STARTUP_COMMANDS,
@@ -50,6 +54,10 @@ const ALL: AnyCommand[] = [
   ...CREDENTIAL_COMMANDS,
   ...POLICY_SECRET_COMMANDS,
   ...POLICY_OR_COMMANDS,
+  ...POLICY_ASSERTION_COMMANDS,
+  ...POLICY_CONDITION_COMMANDS,
+  ...POLICY_SIGNED_COMMANDS,
+  ...POLICY_AUTHORIZE_COMMANDS,
 ];
 
 export const COMMANDS: ReadonlyMap<number, AnyCommand> = new Map(ALL.map((c) => [c.code, c]));

@@ -9,10 +9,7 @@ import { TPM2B_DIGEST, TPM2B_NONCE } from '../marshal/types.js';
 import { TPM2B_TIMEOUT, TPMT_TK_AUTH } from '../marshal/policy-types.js';
 import { command } from '../engine/command-def.js';
 import { authTimeout, policyContextUpdate, policyParameterChecks } from '../auth/policy-context.js';
-import { EXPIRES_ON_RESET, authTicket, entityHierarchy, nullAuthTicket } from '../auth/auth-ticket.js';
-import { u64be } from '../crypto/bytes.js';
-
-const EMPTY = new Uint8Array(0);
+import { entityHierarchy, policyAuthResult } from '../auth/auth-ticket.js';
 
 export const POLICY_SECRET_COMMANDS = [
   command({
@@ -32,12 +29,9 @@ export const POLICY_SECRET_COMMANDS = [
       if (!trial) policyParameterChecks(core, s, timeout, cpHashA, nonceTPM, { nonce: 1, cpHash: 2, expiration: 4 });
       const name = core.name(authHandle!);
       policyContextUpdate(s, TPM_CC.PolicySecret, name, policyRef, cpHashA, timeout);
-      if (expiration >= 0 || trial) return { timeout: EMPTY, policyTicket: nullAuthTicket(TPM_ST.AUTH_SECRET) };
-      const expiresOnReset = nonceTPM.length === 0;
-      const policyTicket = authTicket(core, {
-        tag: TPM_ST.AUTH_SECRET, hierarchy: entityHierarchy(core, authHandle!), timeout, expiresOnReset, cpHashA, policyRef, authName: name,
+      return policyAuthResult(core, s, {
+        tag: TPM_ST.AUTH_SECRET, hierarchy: entityHierarchy(core, authHandle!), expiration, nonceTPM, timeout, cpHashA, policyRef, authName: name,
       });
-      return { timeout: u64be(expiresOnReset ? timeout | EXPIRES_ON_RESET : timeout), policyTicket };
     },
   }),
 ];

@@ -33,6 +33,8 @@ export class TpmCore {
   readonly nv: NvTable;
   private persistentDirty = false;
   private lastTick: number;
+  /** The platform's physical presence signal (mssim PHYS_PRES_ON / OFF), which PolicyPhysicalPresence requires. */
+  physicalPresence = false;
 
   constructor(readonly persistent: PersistentState, readonly volatile: VolatileState, readonly host: CoreHost) {
     this.pcrs = new PcrBanks(persistent, volatile, host.pcrObserver);

@@ -73,9 +73,16 @@ export class Tpm {
     this.powered = false;
   }
 
-  /** _TPM_Init while powered (mssim RESET, swtpm CMD_INIT). */
+  /** _TPM_Init while powered (mssim RESET, swtpm CMD_INIT). The physical presence pin keeps its state. */
   init(): void {
+    const { physicalPresence } = this.core;
     this.core = new TpmCore(this.core.persistent, powerOnVolatile(), this.host);
+    this.core.physicalPresence = physicalPresence;
+  }
+
+  /** The platform asserts or releases physical presence (mssim SIGNAL_PHYS_PRES_ON / OFF). */
+  setPhysicalPresence(asserted: boolean): void {
+    this.core.physicalPresence = asserted;
   }
 
   /** _TPM_Hash_Start: a new H-CRTM/DRTM measurement over the allocated banks. */

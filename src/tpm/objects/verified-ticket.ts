@@ -17,10 +17,14 @@ export interface VerifiedTicket {
   digest: Uint8Array;
 }
 
+/** The ticket's HMAC (TicketComputeVerified), also what PolicyAuthorize checks a ticket against. */
+export function verifiedTicketDigest(core: TpmCore, hierarchy: number, digest: Uint8Array, keyName: Uint8Array): Uint8Array {
+  return hmac(TICKET_HMAC_ALG, core.proof(hierarchy), u32be(TPM_ST.VERIFIED).subarray(2), digest, keyName);
+}
+
 export function verifiedTicket(core: TpmCore, key: TpmObject, digest: Uint8Array): VerifiedTicket {
   if (key.hierarchy === TPM_RH.NULL || key.publicArea.nameAlg === TPM_ALG.NULL) {
     return { tag: TPM_ST.VERIFIED, hierarchy: TPM_RH.NULL, digest: new Uint8Array(0) };
   }
-  const ticket = hmac(TICKET_HMAC_ALG, core.proof(key.hierarchy), u32be(TPM_ST.VERIFIED).subarray(2), digest, key.name);
-  return { tag: TPM_ST.VERIFIED, hierarchy: key.hierarchy, digest: ticket };
+  return { tag: TPM_ST.VERIFIED, hierarchy: key.hierarchy, digest: verifiedTicketDigest(core, key.hierarchy, digest, key.name) };
 }

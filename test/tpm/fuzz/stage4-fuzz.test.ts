@@ -22,6 +22,48 @@ const BITS = 0x01500003;
 const EXTEND = 0x01500004;
 const KEY = 0x80000000;
 
+const POLICY_SESSION = 0x03000000;
+const PW = Buffer.concat([u32(0x40000009), u16(0), Buffer.from([1]), u16(0)]);
+const DIGEST = Buffer.alloc(32, 0x44);
+const NAME = Buffer.concat([u16(TALG.SHA256), Buffer.alloc(32, 0x55)]);
+
+/** One valid command of each policy assertion, on the first policy session. */
+function policyCorpus(): Buffer[] {
+  const on = (cc: number, ...params: Buffer[]): Buffer => command(cc, [POLICY_SESSION], params);
+  const ticket = (tag: number): Buffer => Buffer.concat([u16(tag), u32(RH.OWNER), tpm2b(Buffer.alloc(64, 0x66))]);
+  return [
+    on(0x16f, Buffer.from([0x03])), // PolicyLocality
+    on(0x187), // PolicyPhysicalPresence
+    on(0x16e, tpm2b(DIGEST)), // PolicyCpHash
+    on(0x170, tpm2b(DIGEST)), // PolicyNameHash
+    on(0x188, tpm2b(NAME), tpm2b(NAME), Buffer.from([1])), // PolicyDuplicationSelect
+    on(0x18f, Buffer.from([0])), // PolicyNvWritten
+    on(0x190, tpm2b(DIGEST)), // PolicyTemplate
+    on(0x16d, tpm2b(Buffer.alloc(8)), u16(0), u16(5)), // PolicyCounterTimer
+    on(0x172, tpm2b(Buffer.alloc(8)), tpm2b(Buffer.alloc(0)), tpm2b(Buffer.alloc(0)), tpm2b(NAME), ticket(0x8025)), // PolicyTicket
+    on(0x16a, tpm2b(DIGEST), tpm2b(Buffer.alloc(0)), tpm2b(NAME), Buffer.concat([u16(0x8022), u32(RH.OWNER), tpm2b(DIGEST)])), // PolicyAuthorize
+    on(0x171, u32(2), tpm2b(DIGEST), tpm2b(Buffer.alloc(32))), // PolicyOR
+    command(0x149, [ORDINARY, ORDINARY, POLICY_SESSION], [tpm2b(Buffer.alloc(4)), u16(0), u16(0)], [PW]), // PolicyNV
+    command(0x192, [ORDINARY, ORDINARY, POLICY_SESSION], [], [PW]), // PolicyAuthorizeNV
+    command(0x151, [RH.OWNER, POLICY_SESSION], [tpm2b(Buffer.alloc(0)), tpm2b(Buffer.alloc(0)), tpm2b(Buffer.alloc(0)), u32(0xffffffff)], [PW]), // PolicySecret
+    // PolicySigned with an ECDSA signature (r, s) that does not verify.
+    command(0x160, [KEY, POLICY_SESSION], [tpm2b(Buffer.alloc(0)), tpm2b(Buffer.alloc(0)), tpm2b(Buffer.alloc(0)), u32(0),
+      Buffer.concat([u16(TALG.ECDSA), u16(TALG.SHA256), tpm2b(Buffer.alloc(32, 1)), tpm2b(Buffer.alloc(32, 2))])]),
+  ];
+}
+
+/** Attestation and audit commands signed by the key. */
+function attestationCorpus(): Buffer[] {
+  const nullScheme = u16(TALG.NULL);
+  return [
+    command(0x148, [KEY, KEY], [tpm2b(Buffer.alloc(8, 1)), nullScheme], [PW, PW]), // Certify
+    command(0x14c, [0x4000000b, KEY], [tpm2b(Buffer.alloc(8, 2)), nullScheme], [PW, PW]), // GetTime (endorsement as privacy admin)
+    command(0x184, [RH.OWNER, KEY, ORDINARY], [tpm2b(Buffer.alloc(8, 3)), nullScheme, u16(8), u16(0)], [PW, PW]), // NV_Certify
+    command(0x140, [RH.OWNER], [u16(TALG.SHA256), Buffer.concat([u32(1), u32(0x15e)]), u32(0)], [PW]), // SetCommandCodeAuditStatus
+    command(0x133, [0x4000000b, KEY], [tpm2b(Buffer.alloc(8, 4)), nullScheme], [PW, PW]), // GetCommandAuditDigest
+  ];
+}
+
 const host = { now: () => 0, persistentChanged: () => undefined };
 
 function startedTpm(persistent: PersistentState): { tpm: Tpm; run: (c: Buffer) => Buffer } {
@@ -71,11 +113,22 @@ describe('stage 4 fuzz: mutated NV, attestation and policy commands get a spec r
       // Quote with the signing key, a nonce and a PCR selection.
       command(0x158, [KEY], [tpm2b(Buffer.alloc(16, 0x33)), u16(TALG.NULL), sel], [Buffer.concat([u32(0x40000009), u16(0), Buffer.from([1]), u16(0)])]),
       readPublic(KEY),
+      ...policyCorpus(),
+      ...attestationCorpus(),
     ];
+    // Every round finds one fresh session at POLICY_SESSION, a policy and a trial one by turns,
+    // so that the mutated policy commands reach their handlers.
+    let round = 0;
+    const freshSession = (): void => {
+      for (const h of [...tpm.volatile.sessions.keys(), ...tpm.volatile.savedSessions.keys()]) tpm.tpmCore.sessions.flush(h);
+      const started = run(startAuthSessionCommand({ type: round++ % 2 === 0 ? SE.POLICY : SE.TRIAL }));
+      assert.equal(started.readUInt32BE(10), POLICY_SESSION);
+    };
+    freshSession();
     const codes = fuzzRounds(run, corpus, ROUNDS, 0x5a6e4, () => {
-      // Sessions and transient objects other than the key are not what this test is about.
-      for (const h of [...tpm.volatile.sessions.keys()]) tpm.tpmCore.sessions.flush(h);
+      // Transient objects other than the key are not what this test is about.
       for (const h of tpm.tpmCore.objects.handles()) if (h !== KEY) tpm.tpmCore.objects.flush(h);
+      freshSession();
     });
     assert.ok(codes.has(0), 'some mutated commands still succeed');
     assert.ok(codes.size >= 20, `only ${codes.size} distinct response codes: ${[...codes].map((c) => c.toString(16))}`);

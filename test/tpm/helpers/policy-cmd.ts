@@ -23,6 +23,8 @@ export const PCC = {
   PolicyPhysicalPresence: 0x187,
   PolicyDuplicationSelect: 0x188,
   PolicyTemplate: 0x190,
+  PolicyNvWritten: 0x18f,
+  PolicyAuthorizeNV: 0x192,
   PolicyRestart: 0x180,
   PolicyGetDigest: 0x189,
   StartAuthSession: 0x176,
@@ -95,9 +97,9 @@ export const policySecret = (authHandle: number, session: number, a: SecretArgs 
 export const policyUpdate = (old: Buffer, cc: number, arg2: Buffer, arg3: Buffer): Buffer =>
   sha(SHA256, sha(SHA256, old, u32(cc), arg2), arg3);
 
-/** A TPMT_TK_AUTH / timeout pair from a PolicySigned / PolicySecret response. */
+/** A TPMT_TK_AUTH / timeout pair from a PolicySigned / PolicySecret response (with or without sessions). */
 export function ticketOf(r: Response): { timeout: Buffer; tag: number; hierarchy: number; digest: Buffer } {
-  const p = r.body.subarray(4);
+  const p = r.tag === 0x8002 ? r.body.subarray(4) : r.body;
   const tn = p.readUInt16BE(0);
   const timeout = Buffer.from(p.subarray(2, 2 + tn));
   const t = p.subarray(2 + tn);
