@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { manufacture, upgradePersistent } from '../../../src/tpm/state/initial-state.js';
 import type { PersistentState } from '../../../src/tpm/state/tpm-state.js';
 import { DA_CC, DA_RC, DA_RH, DaTpm, PT, TPMA_PERMANENT_IN_LOCKOUT, da, propertiesOut } from '../helpers/da-cmd.js';
-import { OBJ, TEMPLATES, createPrimary, parseCreatePrimary, sensitiveCreate } from '../helpers/object-cmd.js';
+import { OBJ, TEMPLATES, createPrimary, parseCreatePrimary, policyAuth, sensitiveCreate } from '../helpers/object-cmd.js';
 import { NVA, nv } from '../helpers/nv-cmd.js';
-import { ClientSession, parseResponse } from '../helpers/session-cmd.js';
-import { command } from '../helpers/tpm-wire.js';
+import { ALG, ClientSession, SE, parseResponse, sha } from '../helpers/session-cmd.js';
+import { command, pwAuth, tpm2b, u16, u32 } from '../helpers/tpm-wire.js';
 
 const PW = Buffer.from('right');
 const WRONG = Buffer.from('wrong');
@@ -21,6 +21,8 @@ const FIXED = OBJ.fixedTPM | OBJ.fixedParent | OBJ.userWithAuth;
 const NV_AUTH_RW = NVA.AUTHREAD | NVA.AUTHWRITE;
 const IDX = 0x01000020;
 const SU_STATE = 1;
+const POLICY_COMMAND_CODE = 0x16c;
+const SET_PRIMARY_POLICY = 0x12e;
 
 /** A sealed-data primary under the owner hierarchy with authValue PW; noDA when asked. */
 function sealed(t: DaTpm, noDA = false): { handle: number; name: Buffer } {
@@ -137,6 +139,21 @@ describe('Dictionary-attack protection (Part 1 §19.8)', () => {
       assert.equal(t.rc(da.lockReset(LOCKOUT_PW)), DA_RC.LOCKOUT, 'a non-orderly restart counts from _TPM_Init again');
       t.advance(1000);
       t.ok(da.lockReset(LOCKOUT_PW));
+    });
+
+    it('lockout\'s policy still authorizes while lockoutAuth is disabled (no authValue used, so no lockout check)', () => {
+      const t = new DaTpm();
+      t.ok(da.changeAuth(DA_RH.LOCKOUT, LOCKOUT_PW));
+      const lockResetOnly = sha(ALG.SHA256, Buffer.alloc(32), u32(POLICY_COMMAND_CODE), u32(DA_CC.DictionaryAttackLockReset));
+      t.ok(command(SET_PRIMARY_POLICY, [DA_RH.LOCKOUT], [tpm2b(lockResetOnly), u16(ALG.SHA256)], [pwAuth(LOCKOUT_PW)]));
+      fail(t, sealed(t).handle, 3);
+      assert.equal(t.rc(da.lockReset(WRONG)), DA_RC.AUTH_FAIL_S1);
+      assert.equal(t.rc(da.lockReset(LOCKOUT_PW)), DA_RC.LOCKOUT);
+      const session = ClientSession.start((c) => parseResponse(t.tpm.execute(c).response), { type: SE.POLICY }).handle;
+      t.ok(command(POLICY_COMMAND_CODE, [session], [u32(DA_CC.DictionaryAttackLockReset)]));
+      t.ok(command(DA_CC.DictionaryAttackLockReset, [DA_RH.LOCKOUT], [], [policyAuth(session)]));
+      assert.equal(t.failedTries, 0);
+      assert.equal(t.rc(da.lockReset(LOCKOUT_PW)), DA_RC.LOCKOUT, 'lockoutAuth itself stays disabled');
     });
 
     it('with lockoutRecovery 0 lockoutAuth comes back only at the next Startup', () => {
