@@ -23,6 +23,7 @@ const IDX = 0x01000020;
 const SU_STATE = 1;
 const POLICY_COMMAND_CODE = 0x16c;
 const SET_PRIMARY_POLICY = 0x12e;
+const CAP_COMMANDS = 2;
 
 /** A sealed-data primary under the owner hierarchy with authValue PW; noDA when asked. */
 function sealed(t: DaTpm, noDA = false): { handle: number; name: Buffer } {
@@ -42,6 +43,21 @@ describe('Dictionary-attack protection (Part 1 §19.8)', () => {
       const props = propertiesOut(t.ok(da.properties(PT.LOCKOUT_COUNTER, 4)));
       assert.deepEqual([...props], [[PT.LOCKOUT_COUNTER, 0], [PT.MAX_AUTH_FAIL, 3], [PT.LOCKOUT_INTERVAL, 1000], [PT.LOCKOUT_RECOVERY, 1000]]);
       assert.equal(t.property(PT.PERMANENT) & TPMA_PERMANENT_IN_LOCKOUT, 0);
+    });
+
+    it('TPM_CAP_COMMANDS lists the DA and clock commands with the reference\'s TPMA_CC (nv except ClockRateAdjust, one handle)', () => {
+      const t = new DaTpm();
+      const attributesOf = (cc: number): number => {
+        const r = t.ok(command(DA_CC.GetCapability, [], [u32(CAP_COMMANDS), u32(cc), u32(1)]));
+        assert.equal(r.readUInt32BE(15), 1);
+        return r.readUInt32BE(19);
+      };
+      const NV = 1 << 22;
+      const ONE_HANDLE = 1 << 25;
+      const expected: [cc: number, nv: number][] = [
+        [DA_CC.ClockSet, NV], [DA_CC.ClockRateAdjust, 0], [DA_CC.DictionaryAttackLockReset, NV], [DA_CC.DictionaryAttackParameters, NV],
+      ];
+      for (const [cc, nv] of expected) assert.equal(attributesOf(cc), cc | nv | ONE_HANDLE, `TPMA_CC of 0x${cc.toString(16)}`);
     });
 
     it('a state saved before DA gets the defaults on upgrade', () => {
