@@ -17,6 +17,8 @@ import { boundEntityValue, entityAuthValue, sessionKeyWith, stripTrailingZeros }
 import { encryptResponseParameter } from './parameter-encryption.js';
 import { nvAuthValueAllowed, nvPolicyAllowed } from '../nv/nv-access.js';
 import { checkPolicyAssertions, type CpHashOf } from './policy-check.js';
+import { pinCountAfterUse } from '../nv/nv-pin.js';
+import { u32be } from '../crypto/bytes.js';
 import { TPM_CC } from '../spec/tpm-cc.js';
 import { checkAuditUse } from '../audit/session-audit.js';
 import { authorizationFailed, checkLockedOut, isDaExempt } from './dictionary-attack.js';
@@ -132,6 +134,23 @@ function includesAuth(core: TpmCore, s: SessionState, entity: number): boolean {
   return s.boundEntity === undefined || !timingSafeEqual(s.boundEntity, boundEntityValue(core, s.authHash, entity));
 }
 
+/**
+ * The outcome of comparing an authorization that used `entity`'s authValue (or, with `authUsed`
+ * false, did not): a PIN index counts it, a failure is TPM_RC_AUTH_FAIL or TPM_RC_BAD_AUTH as
+ * dictionary-attack protection decides.
+ */
+function authValueCompared(
+  core: TpmCore, entity: number, s: SessionState | undefined, authUsed: boolean, ok: boolean, err: (rc: number) => TpmError,
+): void {
+  const index = authUsed ? core.nv.get(entity) : undefined;
+  const pinCount = index && pinCountAfterUse(index, ok);
+  if (index && pinCount !== undefined) {
+    core.nv.write(index, 0, u32be(pinCount));
+    core.touchPersistent();
+  }
+  if (!ok) throw err(authorizationFailed(core, entity, s, authUsed));
+}
+
 function hmacKey(core: TpmCore, cs: CommandSession): Uint8Array {
   return sessionKeyWith(cs.session!.sessionKey, cs.includeAuth && cs.entity !== undefined ? entityAuthValue(core, cs.entity) : EMPTY);
 }
@@ -190,6 +209,19 @@ function authorizationAllowed(core: TpmCore, entity: number, role: AuthRole, pol
 const policyNeedsCommandCode = (core: TpmCore, entity: number, role: AuthRole): boolean =>
   role !== 'USER' && (core.objects.get(entity) !== undefined || core.nv.get(entity) !== undefined);
 
+/** Whether session i's command HMAC is right; with an empty key (unbound, unsalted, empty authValue) an empty HMAC is. */
+function hmacMatches(core: TpmCore, sessions: readonly CommandSession[], i: number, cpHashOf: CpHashOf): boolean {
+  const cs = sessions[i]!;
+  const s = cs.session!;
+  const key = hmacKey(core, cs);
+  if (key.length === 0 && cs.hmac.length === 0) return true;
+  const first = i === 0 && cs.entity !== undefined;
+  const nonceDecrypt = first ? otherSessionNonce(sessions, TPMA_SESSION.decrypt) : EMPTY;
+  const nonceEncrypt = first ? otherSessionNonce(sessions, TPMA_SESSION.encrypt, sessionWith(sessions, TPMA_SESSION.decrypt)) : EMPTY;
+  const expected = sessionHmac(s.authHash, key, cpHashOf(s.authHash), cs.nonceCaller, s.nonceTPM, nonceDecrypt, nonceEncrypt, cs.attributes);
+  return timingSafeEqual(cs.hmac, expected);
+}
+
 /**
  * Checks every session against what it authorizes (Part 1 §19.6). `authHandles` are the handles
  * with an authorization role, in order, and `authRoles` their roles; session i authorizes authHandles[i].
@@ -216,7 +248,7 @@ export function checkAuthorizations(
       // Password: only for authorization; compared to the entity's authValue, trailing zeros ignored.
       if (entity === undefined) throw err(TPM_RC.HANDLE);
       checkEntityAccess(core, entity, true, false, role, cmd.commandCode);
-      if (!timingSafeEqual(stripTrailingZeros(cs.hmac), entityAuthValue(core, entity))) throw err(authorizationFailed(core, entity, undefined, true));
+      authValueCompared(core, entity, undefined, true, timingSafeEqual(stripTrailingZeros(cs.hmac), entityAuthValue(core, entity)), err);
       continue;
     }
     // A trial session only computes digests; it can authorize nothing.
@@ -232,20 +264,17 @@ export function checkAuthorizations(
       if (s.kind === 'policy') {
         checkPolicy(core, s, entity, cmd, role, cpHashOf, err);
         if (s.isPasswordNeeded) {
-          if (!timingSafeEqual(stripTrailingZeros(cs.hmac), entityAuthValue(core, entity))) throw err(authorizationFailed(core, entity, s, true));
+          authValueCompared(core, entity, s, true, timingSafeEqual(stripTrailingZeros(cs.hmac), entityAuthValue(core, entity)), err);
           continue;
         }
       }
     }
-    const key = hmacKey(core, cs);
-    // With an empty key (unbound, unsalted, empty authValue) an empty HMAC is accepted.
-    if (key.length === 0 && cs.hmac.length === 0) continue;
-    const cp = cpHashOf(s.authHash);
-    const first = i === 0 && entity !== undefined;
-    const nonceDecrypt = first ? otherSessionNonce(sessions, TPMA_SESSION.decrypt) : EMPTY;
-    const nonceEncrypt = first ? otherSessionNonce(sessions, TPMA_SESSION.encrypt, sessionWith(sessions, TPMA_SESSION.decrypt)) : EMPTY;
-    const expected = sessionHmac(s.authHash, key, cp, cs.nonceCaller, s.nonceTPM, nonceDecrypt, nonceEncrypt, cs.attributes);
-    if (!timingSafeEqual(cs.hmac, expected)) throw err(entity === undefined ? TPM_RC.BAD_AUTH : authorizationFailed(core, entity, s, cs.includeAuth === true));
+    const ok = hmacMatches(core, sessions, i, cpHashOf);
+    if (entity === undefined) {
+      if (!ok) throw err(TPM_RC.BAD_AUTH);
+    } else {
+      authValueCompared(core, entity, s, cs.includeAuth === true, ok, err);
+    }
   }
 }
 
