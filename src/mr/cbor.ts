@@ -10,3 +10,6 @@ export function loadCbor(): Promise<Cbor> {
   cbor ??= import('cbor2');
   return cbor;
 }
+
+/** A byte string for cbor2, which encodes a Node Buffer through its toJSON (as a map), not as bytes. */
+export const cborBytes = (bytes: Uint8Array): Uint8Array => new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);

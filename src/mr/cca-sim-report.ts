@@ -6,8 +6,8 @@
 import type { KeyObject } from 'node:crypto';
 import { TPM_ALG } from '../tpm/spec/constants.js';
 import { requireReportData, REPORT_DATA_SIZE, type HardwareReport, type HardwareReportSource } from './hardware-report.js';
-import { CCA_REALM_PROFILE, encodeRealmClaims, parseCcaEvidence, realmRegisters, type CcaEvidence } from './cca-token.js';
-import { signCoseSign1, verifyCoseSign1 } from './cose-sign1.js';
+import { CCA_REALM_PROFILE, encodeRealmClaims, parseCcaEvidence, realmRegisters } from './cca-token.js';
+import { signCoseSign1 } from './cose-sign1.js';
 import { openSimAttestationKey } from './sim-attestation-key.js';
 import { stableRegisters } from './sim-report-registers.js';
 
@@ -24,19 +24,11 @@ function sec1Point(publicKey: KeyObject): Uint8Array {
   return Uint8Array.from(Buffer.concat([Buffer.of(4), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]));
 }
 
-/** True if the realm token (alone or in a CCA token) is signed by the key whose public half is `publicKey`. */
-export async function verifyCcaRealmToken(raw: Uint8Array, publicKey: KeyObject): Promise<boolean> {
-  return verifyCoseSign1((await parseCcaEvidence(raw)).realmToken, publicKey);
-}
-
-export function ccaReport(provider: string, raw: Uint8Array, evidence: CcaEvidence): HardwareReport {
-  return { provider, format: 'cca-token', raw, reportData: evidence.claims.challenge, registers: realmRegisters(evidence.claims) };
-}
-
 /** Reports of the cca-sim register file at `registerFile`; the attestation key is kept beside it. */
 export function ccaSimReportSource(registerFile: string): HardwareReportSource {
   return {
     provider: 'cca-sim',
+    close: async () => undefined,
     async report(challenge: Uint8Array): Promise<HardwareReport> {
       requireReportData(challenge);
       const registers = stableRegisters(registerFile, 'cca');
@@ -54,7 +46,8 @@ export function ccaSimReportSource(registerFile: string): HardwareReportSource {
         rems: [0, 1, 2, 3].map((n) => registers.read(`rem${n}`)),
       });
       const raw = await signCoseSign1(key.privateKey, payload);
-      return ccaReport('cca-sim', raw, await parseCcaEvidence(raw));
+      const { claims } = await parseCcaEvidence(raw);
+      return { provider: 'cca-sim', format: 'cca-token', raw, reportData: claims.challenge, registers: realmRegisters(claims) };
     },
   };
 }

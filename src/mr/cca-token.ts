@@ -5,7 +5,7 @@
  * Attestation Key (RAK), whose public key is one of the claims and whose hash the platform token's
  * challenge carries.
  */
-import { loadCbor } from './cbor.js';
+import { cborBytes, loadCbor } from './cbor.js';
 import { coseSign1From, type CoseSign1 } from './cose-sign1.js';
 
 export const CCA_TOKEN_TAG = 399;
@@ -43,14 +43,14 @@ export async function encodeRealmClaims(claims: RealmClaims): Promise<Uint8Array
   const { encode } = await loadCbor();
   const c = CCA_REALM_CLAIM;
   return encode(new Map<number, unknown>([
-    [c.challenge, claims.challenge],
-    [c.personalizationValue, claims.personalizationValue],
-    [c.publicKey, claims.publicKey],
+    [c.challenge, cborBytes(claims.challenge)],
+    [c.personalizationValue, cborBytes(claims.personalizationValue)],
+    [c.publicKey, cborBytes(claims.publicKey)],
     [c.hashAlgId, claims.hashAlgId],
     [c.publicKeyHashAlgId, claims.publicKeyHashAlgId],
     ...(claims.profile === undefined ? [] : [[c.profile, claims.profile] as [number, unknown]]),
-    [c.initialMeasurement, claims.rim],
-    [c.extensibleMeasurements, [...claims.rems]],
+    [c.initialMeasurement, cborBytes(claims.rim)],
+    [c.extensibleMeasurements, claims.rems.map(cborBytes)],
   ]));
 }
 

@@ -9,11 +9,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { requireReportData, type HardwareReport, type HardwareReportSource } from './hardware-report.js';
+import { requireReportData, type HardwareReport, type HardwareReportFormat, type HardwareReportSource } from './hardware-report.js';
+import { readHardwareReport } from './hardware-report-formats.js';
 import { MrError, mrErrorOf } from './mr-backend.js';
-import { parseCcaEvidence } from './cca-token.js';
-import { ccaReport } from './cca-sim-report.js';
-import { parseTdxQuote } from './tdx-quote.js';
 
 export const CONFIGFS_TSM_REPORT_ROOT = '/sys/kernel/config/tsm/report';
 /** Tries before a report that keeps racing with another writer is given up (EBUSY). */
@@ -28,19 +26,14 @@ export interface ConfigfsTsmOptions {
 }
 
 export interface ConfigfsTsmSource extends HardwareReportSource {
-  /** The entry's directory. */
+  /** The entry's directory; close() removes it if this source made it. */
   readonly dir: string;
-  /** Removes the entry if this source made it. */
-  close(): Promise<void>;
 }
 
-/** Evidence by provider: what each driver's outblob holds. */
-const PARSERS: Readonly<Record<string, (provider: string, raw: Uint8Array) => Promise<HardwareReport>>> = {
-  tdx_guest: async (provider, raw) => {
-    const quote = parseTdxQuote(raw);
-    return { provider, format: 'tdx-quote', raw, reportData: quote.reportData, registers: quote.registers };
-  },
-  arm_cca_guest: async (provider, raw) => ccaReport(provider, raw, await parseCcaEvidence(raw)),
+/** What each provider's outblob holds; other providers' evidence is kept unparsed. */
+const PROVIDER_FORMATS: Readonly<Record<string, HardwareReportFormat>> = {
+  tdx_guest: 'tdx-quote',
+  arm_cca_guest: 'cca-token',
 };
 
 async function attempt<T>(file: string, op: () => Promise<T>): Promise<T> {
@@ -72,7 +65,7 @@ export async function openConfigfsTsm(options: ConfigfsTsmOptions = {}): Promise
     await remove().catch(() => undefined); // the provider error is the one to report
     throw err;
   });
-  const parse = PARSERS[provider] ?? (async (p: string, raw: Uint8Array): Promise<HardwareReport> => ({ provider: p, format: 'opaque', raw, registers: new Map() }));
+  const format = PROVIDER_FORMATS[provider] ?? 'opaque';
 
   return {
     provider,
@@ -85,7 +78,7 @@ export async function openConfigfsTsm(options: ConfigfsTsmOptions = {}): Promise
         await attempt(join(dir, 'inblob'), () => writeFile(join(dir, 'inblob'), reportData));
         const raw = await attempt(join(dir, 'outblob'), () => readFile(join(dir, 'outblob')));
         const moved = (await readGeneration(dir)) - before;
-        if (moved === 1) return parse(provider, new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength));
+        if (moved === 1) return readHardwareReport(provider, format, new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength));
         moves.push(moved);
       }
       throw new MrError('EBUSY', `${dir}: another writer raced for the report entry on each of ${attempts} tries (generation moved by ${moves.join(', ')} instead of 1)`);

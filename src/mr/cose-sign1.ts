@@ -5,7 +5,7 @@
  * external_aad = h'', payload], as r || s (RFC 9053 §2.1).
  */
 import type { KeyObject } from 'node:crypto';
-import { loadCbor } from './cbor.js';
+import { cborBytes, loadCbor } from './cbor.js';
 import { signP384, verifyP384 } from './sim-attestation-key.js';
 
 export const COSE_SIGN1_TAG = 18;
@@ -23,7 +23,7 @@ export interface CoseSign1 {
 
 export async function sigStructure(protectedHeader: Uint8Array, payload: Uint8Array): Promise<Uint8Array> {
   const { encode } = await loadCbor();
-  return encode(['Signature1', protectedHeader, new Uint8Array(0), payload]);
+  return encode(['Signature1', cborBytes(protectedHeader), new Uint8Array(0), cborBytes(payload)]);
 }
 
 /** A tagged COSE_Sign1 of `payload`, signed ES384 with `privateKey`. */
@@ -31,7 +31,7 @@ export async function signCoseSign1(privateKey: KeyObject, payload: Uint8Array):
   const { encode, Tag } = await loadCbor();
   const protectedHeader = encode(new Map([[HEADER_ALG, COSE_ALG_ES384]]));
   const signature = signP384(privateKey, await sigStructure(protectedHeader, payload));
-  return encode(new Tag(COSE_SIGN1_TAG, [protectedHeader, new Map(), payload, signature]));
+  return encode(new Tag(COSE_SIGN1_TAG, [protectedHeader, new Map(), cborBytes(payload), signature]));
 }
 
 /** Reads a COSE_Sign1 from a decoded CBOR value (tagged 18 or untagged, as RFC 9052 allows both). */

@@ -34,6 +34,8 @@ export interface HardwareReportSource {
   readonly provider: string;
   /** A fresh report binding `reportData`, which must be REPORT_DATA_SIZE octets. */
   report(reportData: Uint8Array): Promise<HardwareReport>;
+  /** Releases what the source made (configfs-tsm: its report entry). */
+  close(): Promise<void>;
 }
 
 export function requireReportData(reportData: Uint8Array): void {

@@ -34,6 +34,7 @@ export function verifyTdxSimReport(raw: Uint8Array, publicKey: KeyObject): boole
 export function tdxSimReportSource(registerFile: string): HardwareReportSource {
   return {
     provider: 'tdx-sim',
+    close: async () => undefined,
     async report(reportData: Uint8Array): Promise<HardwareReport> {
       requireReportData(reportData);
       const registers = stableRegisters(registerFile, 'tdx');
