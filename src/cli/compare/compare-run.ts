@@ -13,7 +13,7 @@ import { UEFI_PCR_MR_MAP } from '../../mr/pcr-mr-map.js';
 import type { MrBackend } from '../../mr/mr-backend.js';
 import { hashInfo } from '../../tpm/spec/hash-algs.js';
 import { describeStep, type ScenarioStep } from './scenario.js';
-import { pcrEvent, pcrExtend, pcrReset, responseCode, shutdown, startup } from './tpm-requests.js';
+import { pcrEvent, pcrExtend, pcrReset, responseCode, shutdown, startup } from '../../client/tpm-requests.js';
 
 export type SimulatedPlatform = 'tdx-sim' | 'cca-sim';
 
