@@ -12,15 +12,11 @@ export const TDREPORT_SIZE = 1024;
 /** [offset, size] of the TDREPORT fields mrtpm writes or reads. */
 export const TDREPORT_FIELDS = {
   reportType: [0, 4],
-  cpuSvn: [16, 16],
   teeTcbInfoHash: [32, 48],
   teeInfoHash: [80, 48],
   reportData: [128, REPORT_DATA_SIZE],
-  mac: [224, 32],
   teeTcbInfo: [256, 239],
   tdInfo: [512, 512],
-  attributes: [512, 8],
-  xfam: [520, 8],
   servtdHash: [912, 48],
 } as const satisfies Record<string, readonly [number, number]>;
 

@@ -4,10 +4,12 @@
  * register file as extended, signed by the simulated attestation key kept beside it.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { readHardwareReport, verifyHardwareReport } from '../../src/mr/hardware-report-formats.js';
 import type { MrBackend } from '../../src/mr/mr-backend.js';
 import { attestationKeyPath, attestationPublicKeyPath, readPublicKey } from '../../src/mr/sim-attestation-key.js';
@@ -120,6 +122,16 @@ describe('mr/hardware-report: tdx-sim TDREPORT', () => {
     assert.equal(readFileSync(attestationPublicKeyPath(file), 'utf8'), pem);
     assert.deepEqual(report.registers.get('rtmr0'), new Uint8Array(48));
     assert.equal(await verifyHardwareReport(report, createPublicKey(pem)), true);
+  });
+
+  it('processes that make the key at once all end up with the same one', async () => {
+    const module = new URL('../../src/mr/sim-attestation-key.js', import.meta.url).href;
+    const script = `const { openSimAttestationKey } = await import(${JSON.stringify(module)});
+      process.stdout.write(openSimAttestationKey(${JSON.stringify(file)}).publicKey.export({ format: 'pem', type: 'spki' }));`;
+    const pems = await Promise.all([1, 2, 3, 4].map(async () => (await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script])).stdout));
+    assert.equal(new Set(pems).size, 1);
+    assert.equal(pems[0], readFileSync(attestationPublicKeyPath(file), 'utf8'));
+    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.new')), [], 'no temp key left behind');
   });
 
   it('refuses report data that is not 64 octets', async () => {
