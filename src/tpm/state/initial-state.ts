@@ -3,7 +3,7 @@ import { TPM_ALG } from '../spec/constants.js';
 import { LIMITS } from '../spec/limits.js';
 import { TPM_CC } from '../spec/tpm-cc.js';
 import { randomBytes } from '../crypto/random.js';
-import type { BankAllocation, CommandAuditState, PersistentState, VolatileState } from './tpm-state.js';
+import type { BankAllocation, CommandAuditState, CommitState, PersistentState, VolatileState } from './tpm-state.js';
 
 export const DEFAULT_PCR_BANKS = [TPM_ALG.SHA256, TPM_ALG.SHA384];
 
@@ -34,8 +34,19 @@ export function manufacture(banks: readonly number[] = DEFAULT_PCR_BANKS): Persi
     nvIndexes: new Map(),
     nvMaxCounter: 0n,
     commandAudit: manufacturedCommandAudit(),
+    commit: freshCommitState(),
   };
 }
+
+/**
+ * The commit state of a TPM Reset (the reference's CryptStartup): counter 0, no commitments, a new
+ * nonce of the largest digest size (TPM2B_NONCE), so no r of an earlier epoch can be derived again.
+ */
+export const freshCommitState = (): CommitState =>
+  ({ counter: 0n, nonce: randomBytes(64), array: new Uint8Array(COMMIT_ARRAY_BYTES) });
+
+/** 128 commitments may be outstanding at once (TPM_PT_SPLIT_MAX), as the reference's commitArray. */
+export const COMMIT_ARRAY_BYTES = 16;
 
 /**
  * Command audit as manufactured (the reference's CommandAuditPreInstall_Init): only
@@ -99,6 +110,10 @@ export function upgradePersistent(p: PersistentState): boolean {
   }
   if (!old.commandAudit) {
     p.commandAudit = manufacturedCommandAudit();
+    upgraded = true;
+  }
+  if (!old.commit) {
+    p.commit = freshCommitState();
     upgraded = true;
   }
   return upgraded;

@@ -59,6 +59,21 @@ export interface PersistentState {
   nvMaxCounter: bigint;
   /** Command audit (Part 1 §32); absent in states older than audit. */
   commandAudit: CommandAuditState;
+  /** ECC commitments (Commit, EC_Ephemeral); absent in states older than them. */
+  commit: CommitState;
+}
+
+/**
+ * The commitments of split ECC operations (ECDAA signing, ZGen_2Phase): the reference's
+ * state-reset data commitCounter, commitNonce and commitArray, kept here and renewed at TPM Reset.
+ */
+export interface CommitState {
+  /** Incremented by each commitment (Commit, EC_Ephemeral); its low 16 bits name it. */
+  counter: bigint;
+  /** KDFa key from which each commitment's secret r is derived with its counter value. */
+  nonce: Uint8Array;
+  /** One bit per counter value modulo its width: set from commitment until its one use. */
+  array: Uint8Array;
 }
 
 /**
