@@ -7,9 +7,9 @@ import { TPM_CC } from '../spec/tpm-cc.js';
 import { TPM_ALG, TPMA_OBJECT, anySet } from '../spec/constants.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import { hashInfo } from '../spec/hash-algs.js';
-import { UINT16, struct } from '../marshal/codec.js';
+import { UINT16, restricted, struct } from '../marshal/codec.js';
 import { TPM2B_DATA, TPM2B_ECC_POINT, TPM2B_PUBLIC_KEY_RSA, TPMS_ALGORITHM_DETAIL_ECC, type EccPoint } from '../marshal/object-types.js';
-import { TPMI_ECC_CURVE, algSelector } from '../marshal/public-parms-types.js';
+import { TPMI_ECC_CURVE } from '../marshal/public-parms-types.js';
 import type { Scheme } from '../marshal/public-parms-types.js';
 import { TPMT_RSA_DECRYPT } from '../marshal/signature-types.js';
 import { command } from '../engine/command-def.js';
@@ -67,8 +67,12 @@ function ecdhKey(key: TpmObject): TpmObject {
   return key;
 }
 
-/** TPMI_ECC_KEY_EXCHANGE+ (ZGen_2Phase's inScheme). */
-const TPMI_ECC_KEY_EXCHANGE_NULL = algSelector([TPM_ALG.ECDH, TPM_ALG.ECMQV, TPM_ALG.SM2], TPM_RC.SCHEME, true);
+/**
+ * TPMI_ECC_KEY_EXCHANGE+ (ZGen_2Phase's inScheme). SM2 is accepted although TPM_CAP_ALGS does not
+ * list it (no SM2 curve, no SM2 signatures): its key exchange works on any curve, as in libtpms.
+ */
+const KEY_EXCHANGE_SCHEMES: ReadonlySet<number> = new Set([TPM_ALG.ECDH, TPM_ALG.ECMQV, TPM_ALG.SM2, TPM_ALG.NULL]);
+const TPMI_ECC_KEY_EXCHANGE_NULL = restricted<number>(UINT16, (v) => KEY_EXCHANGE_SCHEMES.has(v), TPM_RC.SCHEME);
 
 /** d * P as TPMS_ECC_POINT with coordinates of the curve's size. */
 function multiplied(curve: EccCurve, point: EccPoint, d: Uint8Array): EccPoint {

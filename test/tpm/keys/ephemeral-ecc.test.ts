@@ -12,6 +12,8 @@ import { eccTemplate } from '../helpers/object-cmd.js';
 
 const CC = { Commit: 0x18b, ZGen_2Phase: 0x18d, EC_Ephemeral: 0x18e, LoadExternal: 0x167, Shutdown: 0x145, Startup: 0x144, GetCapability: 0x17a };
 const ECDAA = 0x1a;
+const ECMQV = 0x1d;
+const SM2 = 0x1b;
 const SU = { CLEAR: 0, STATE: 1 };
 const RC = {
   KEY_H1: 0x19c, SCHEME_H1: 0x192, ATTRIBUTES_H1: 0x182, SIZE_P1: 0x1d5, SIZE_P3: 0x3d5, ECC_POINT_P1: 0x1e7, ECC_POINT_P2: 0x2e7,
@@ -202,6 +204,27 @@ describe('EC_Ephemeral / ZGen_2Phase (engine)', () => {
     zgenOk(keyA.handle, B, B, 128);
     const cap = t.ok(command(CC.GetCapability, [], [u32(6), u32(0x100 + 40), u32(1)]));
     assert.deepEqual([cap.readUInt32BE(19), cap.readUInt32BE(23)], [0x100 + 40, 128]);
+  });
+
+  it('ECMQV (SP800-56A full MQV) and SM2 agree with party B\'s side of the exchange; one Z, Z2 empty', () => {
+    const { create, ephemeralOk, zgenOk } = setup();
+    const keyA = create(eccKey(OBJ.decrypt, scheme(ALG.NULL)));
+    const QsA = keyPoint(keyA);
+    const avf = (p: Pt, w: bigint): bigint => (1n << w) + (p!.x & ((1n << w) - 1n));
+    const sides: [number, (b: { s: bigint; e: bigint; QeB: Pt }, QeA: Pt) => Pt][] = [
+      // implicitsigB = deB + avf(QeB) dsB; Z = [implicitsigB](QeA + [avf(QeA)]QsA), w = ceil(256 / 2).
+      [ECMQV, (b, QeA) => mul(mod(b.e + avf(b.QeB, 128n) * b.s, N), add(QeA, mul(avf(QeA, 128n), QsA)))],
+      // tB = dsB + avf(QeB) deB; Z = [tB](QsA + [avf(QeA)]QeA), w as libtpms: floor(255 / 2) - 1.
+      [SM2, (b, QeA) => mul(mod(b.s + avf(b.QeB, 126n) * b.e, N), add(QsA, mul(avf(QeA, 126n), QeA)))],
+    ];
+    for (const [inScheme, sideB] of sides) {
+      const staticB = nodeKey();
+      const ephemeralB = nodeKey();
+      const eph = ephemeralOk();
+      const { z1, z2 } = zgenOk(keyA.handle, staticB.Q, ephemeralB.Q, eph.counter, inScheme);
+      assert.equal(z2, null);
+      assert.deepEqual(z1, sideB({ s: staticB.d, e: ephemeralB.d, QeB: ephemeralB.Q }, eph.Q), `scheme 0x${inScheme.toString(16)}`);
+    }
   });
 
   it('errors in the reference order: key, attributes, scheme (3), points (1, 2), counter (4); curve of EC_Ephemeral', () => {
