@@ -50,11 +50,11 @@ const KEY_EXCHANGES: Partial<Record<number, KeyExchange>> = {
     const implicitSig = (toBigInt(deA) + associate(QeA.x, w) * toBigInt(dsA)) % curve.order;
     return { z1: combined(curve, implicitSig, QeB, associate(QeB.x, w), QsB), z2: EMPTY };
   },
-  // SM2 key exchange (GB/T 32918.3) as the reference computes it on any curve: w = floor(msb(n) / 2) - 1
-  // with msb the index of n's top bit (one less than the standard's on the NIST curves);
-  // tA = dsA + avf(QeA) deA; Z = [tA](QsB + [avf(QeB)]QeB).
+  // SM2 key exchange (GB/T 32918.3), here on any curve: w = ceil(f/2) - 1 with f the bit length of n;
+  // tA = dsA + avf(QeA) deA; Z = [tA](QsB + [avf(QeB)]QeB). (libtpms 0.9.2 answers with a Z no
+  // party B computes, for any w; see docs/ecc-two-phase.md.)
   [TPM_ALG.SM2]: (curve, dsA, deA, QsB, QeB) => {
-    const w = Math.floor((bitLength(curve.order) - 1) / 2) - 1;
+    const w = Math.ceil(bitLength(curve.order) / 2) - 1;
     const QeA = eccPublicPoint(curve, deA);
     const tA = (toBigInt(dsA) + associate(QeA.x, w) * toBigInt(deA)) % curve.order;
     return { z1: combined(curve, tA, QsB, associate(QeB.x, w), QeB), z2: EMPTY };

@@ -214,8 +214,8 @@ describe('EC_Ephemeral / ZGen_2Phase (engine)', () => {
     const sides: [number, (b: { s: bigint; e: bigint; QeB: Pt }, QeA: Pt) => Pt][] = [
       // implicitsigB = deB + avf(QeB) dsB; Z = [implicitsigB](QeA + [avf(QeA)]QsA), w = ceil(256 / 2).
       [ECMQV, (b, QeA) => mul(mod(b.e + avf(b.QeB, 128n) * b.s, N), add(QeA, mul(avf(QeA, 128n), QsA)))],
-      // tB = dsB + avf(QeB) deB; Z = [tB](QsA + [avf(QeA)]QeA), w as libtpms: floor(255 / 2) - 1.
-      [SM2, (b, QeA) => mul(mod(b.s + avf(b.QeB, 126n) * b.e, N), add(QsA, mul(avf(QeA, 126n), QeA)))],
+      // tB = dsB + avf(QeB) deB; Z = [tB](QsA + [avf(QeA)]QeA), w = ceil(256 / 2) - 1.
+      [SM2, (b, QeA) => mul(mod(b.s + avf(b.QeB, 127n) * b.e, N), add(QsA, mul(avf(QeA, 127n), QeA)))],
     ];
     for (const [inScheme, sideB] of sides) {
       const staticB = nodeKey();
