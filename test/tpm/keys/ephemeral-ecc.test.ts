@@ -7,17 +7,19 @@ import assert from 'node:assert/strict';
 import { createECDH, createHash, randomBytes } from 'node:crypto';
 import { rcOf, startedTpm } from '../helpers/pcr-cmd.js';
 import { command, pwAuth, tpm2b, u16, u32 } from '../helpers/tpm-wire.js';
-import { ALG, OBJ, createPrimaryCommand, eccKey, parseCreatePrimary, rsaKey, scheme, type CreatedKey, type Template } from '../helpers/key-cmd.js';
+import {
+  ALG, OBJ, createPrimaryCommand, eccKey, parseCreatePrimary, rsaKey, scheme, signCommand, verifyCommand, type CreatedKey, type Template,
+} from '../helpers/key-cmd.js';
 import { eccTemplate } from '../helpers/object-cmd.js';
 
-const CC = { Commit: 0x18b, ZGen_2Phase: 0x18d, EC_Ephemeral: 0x18e, LoadExternal: 0x167, Shutdown: 0x145, Startup: 0x144, GetCapability: 0x17a };
+const CC = { Quote: 0x158, Commit: 0x18b, ZGen_2Phase: 0x18d, EC_Ephemeral: 0x18e, LoadExternal: 0x167, Shutdown: 0x145, Startup: 0x144, GetCapability: 0x17a };
 const ECDAA = 0x1a;
 const ECMQV = 0x1d;
 const SM2 = 0x1b;
 const SU = { CLEAR: 0, STATE: 1 };
 const RC = {
   KEY_H1: 0x19c, SCHEME_H1: 0x192, ATTRIBUTES_H1: 0x182, SIZE_P1: 0x1d5, SIZE_P3: 0x3d5, ECC_POINT_P1: 0x1e7, ECC_POINT_P2: 0x2e7,
-  SCHEME_P3: 0x3d2, VALUE_P4: 0x4c4, CURVE_P1: 0x1e6,
+  SCHEME_P3: 0x3d2, VALUE_P4: 0x4c4, CURVE_P1: 0x1e6, VALUE: 0x084, SCHEME_P2: 0x2d2,
 };
 
 // P-256 (FIPS 186-4 D.1.2.3), a = -3.
@@ -314,3 +316,53 @@ describe('Commit (engine)', () => {
   });
 });
 
+describe('ECDAA signing (engine)', () => {
+  /** The signature at `at`: TPMT_SIGNATURE of ECDAA (sigAlg, hash, R = k, S = s). */
+  function ecdaaSignature(r: Buffer, at: number): { sigAlg: number; hash: number; k: Buffer; s: bigint } {
+    const p = new Reader(r, false);
+    p.at = at + 4;
+    return { sigAlg: r.readUInt16BE(at), hash: r.readUInt16BE(at + 2), k: p.b2(), s: big(p.b2()) };
+  }
+  /** s G = E + H(k || digest) Q: the verifier's check with E = [r]G from the Commit. */
+  function verifies(sig: { k: Buffer; s: bigint }, digest: Buffer, E: Pt, Q: Pt): boolean {
+    const left = mul(sig.s, G);
+    const right = add(E, mul(mod(big(createHash('sha256').update(sig.k).update(digest).digest()), N), Q));
+    return left !== null && right !== null && left.x === right.x && left.y === right.y;
+  }
+  const ecdaaInScheme = (count: number): Buffer => Buffer.concat([scheme(ECDAA, ALG.SHA256), u16(count)]);
+  const NULL_TICKET = Buffer.concat([u16(0x8024), u32(0x40000007), u16(0)]);
+
+  it('Sign with the count of a Commit: s G = E + T Q; the count works once; NULL inScheme and VerifySignature are TPM_RC_SCHEME', () => {
+    const { t, knownEcdaaKey, commitOk } = setup();
+    const d = nodeKey().d;
+    const Q = mul(d, G);
+    const key = knownEcdaaKey(d);
+    const { E, counter } = commitOk(key);
+    const digest = randomBytes(32);
+    const r = t.run(signCommand(key, digest, ecdaaInScheme(counter), NULL_TICKET));
+    assert.equal(rcOf(r), 0, `Sign: 0x${rcOf(r).toString(16)}`);
+    const sig = ecdaaSignature(r, 14);
+    assert.deepEqual([sig.sigAlg, sig.hash], [ECDAA, ALG.SHA256]);
+    assert.ok(verifies(sig, digest, E, Q));
+    assert.ok(!verifies(sig, randomBytes(32), E, Q));
+
+    assert.equal(rcOf(t.run(signCommand(key, digest, ecdaaInScheme(counter), NULL_TICKET))), RC.VALUE, 'used up (unnumbered, as CryptSign returns it)');
+    assert.equal(rcOf(t.run(signCommand(key, digest, ecdaaInScheme(counter + 7), NULL_TICKET))), RC.VALUE, 'never committed');
+    assert.equal(rcOf(t.run(signCommand(key, digest, scheme(ALG.NULL), NULL_TICKET))), RC.SCHEME_P2, 'only the caller can name the count');
+    const signature = r.subarray(14, 14 + r.readUInt32BE(10));
+    assert.equal(rcOf(t.run(verifyCommand(key, digest, signature))), RC.SCHEME_P2, 'the TPM does not verify ECDAA');
+  });
+
+  it('Quote with an ECDAA key: the attestation is signed with the Commit\'s r', () => {
+    const { t, knownEcdaaKey, commitOk } = setup();
+    const d = nodeKey().d;
+    const key = knownEcdaaKey(d);
+    const { E, counter } = commitOk(key);
+    const pcrs = Buffer.concat([u32(1), u16(ALG.SHA256), Buffer.of(3, 1, 0, 0)]);
+    const r = t.run(command(CC.Quote, [key], [tpm2b(randomBytes(8)), ecdaaInScheme(counter), pcrs], [pwAuth()]));
+    assert.equal(rcOf(r), 0, `Quote: 0x${rcOf(r).toString(16)}`);
+    const attest = new Reader(r, true).b2();
+    const sig = ecdaaSignature(r, 14 + 2 + attest.length);
+    assert.ok(verifies(sig, createHash('sha256').update(attest).digest(), E, mul(d, G)));
+  });
+});
