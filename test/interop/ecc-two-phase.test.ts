@@ -163,6 +163,25 @@ const cases: Case[] = [
     assert.deepEqual(await readPoint(t, 'node.z1'), mul(staticB.d, await publicPoint(t, 'ecdh_key.ctx')));
     assert.deepEqual(await readPoint(t, 'node.z2'), mul(ephemeralB.d, await readPoint(t, 'pass4_ecc.q')));
   }],
+  ['tpm2_commit, then tpm2_sign -s ecdaa --commit-index: s G = E + H(k || digest) Q; the index signs once (TPM_RC_VALUE)', async (t) => {
+    await tool(t, 'commit', ['-c', 'commit_key.ctx', '-t', 'sign.ctr', '-u', 'sign_E.bin']);
+    const counter = await counterOf(t, 'sign.ctr');
+    assert.equal(counter, 5);
+    const message = randomBytes(64);
+    await writeFile(file(t, 'message'), message);
+    const signArgs = ['-c', 'commit_key.ctx', '-g', 'sha256', '-s', 'ecdaa', '--commit-index', String(counter), '-o', 'ecdaa.sig', 'message'];
+    await tool(t, 'sign', signArgs);
+    // TPMT_SIGNATURE: sigAlg, hash, signatureR (the nonce k), signatureS.
+    const sig = await readFile(file(t, 'ecdaa.sig'));
+    assert.deepEqual([sig.readUInt16BE(0), sig.readUInt16BE(2)], [0x001a, 0x000b]);
+    const k = sig.subarray(6, 6 + sig.readUInt16BE(4));
+    const sValue = big(sig.subarray(8 + k.length, 8 + k.length + sig.readUInt16BE(6 + k.length)));
+    const T = mod(big(createHash('sha256').update(k).update(createHash('sha256').update(message).digest()).digest()), N);
+    const G = { x: 0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296n, y: 0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5n };
+    assert.deepEqual(mul(sValue, G), add(await readPoint(t, 'sign_E.bin'), mul(T, await publicPoint(t, 'commit_key.ctx'))));
+    const again = await fails(t, 'sign', signArgs);
+    assert.match(again.stderr, /0x84\b/i, 'TPM_RC_VALUE (unnumbered, as CryptSign returns it)');
+  }],
   ['errors: a counter used twice or never committed is TPM_RC_VALUE (parameter 4); Commit with an ECDH key TPM_RC_SCHEME (handle 1)', async (t) => {
     const used = await fails(t, 'zgen2phase', zgen2phase('ecc256ecdh.pub', 'pass1_ecc.q', 0, 'again'));
     assert.match(used.stderr, /0x4c4\b/i);
@@ -195,7 +214,7 @@ describeWith('cmd TCTI (mrtpm stdio, one process per tool)', async () => {
 
 // ---- Raw commands, the same bytes to mrtpm and to swtpm.
 
-const CC = { Commit: 0x18b, ZGen_2Phase: 0x18d, EC_Ephemeral: 0x18e, ECDH_KeyGen: 0x163, FlushContext: 0x165, Startup: 0x144, GetCapability: 0x17a };
+const CC = { Sign: 0x15d, VerifySignature: 0x177, Commit: 0x18b, ZGen_2Phase: 0x18d, EC_Ephemeral: 0x18e, ECDH_KeyGen: 0x163, FlushContext: 0x165, Startup: 0x144, GetCapability: 0x17a };
 const ECDAA = 0x1a;
 const ECMQV = 0x1d;
 const SM2 = 0x1b;
@@ -339,6 +358,41 @@ async function keyExchange(peer: Peer, inScheme: number, sideB?: (QsA: Pt, QeA: 
   });
 }
 
+const G_POINT: Pt = { x: 0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296n, y: 0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5n };
+
+/**
+ * Commit, then Sign with its count: whether s G = E + H(k || digest) Q holds, and the response
+ * codes of signing again with it, of a NULL inScheme and of VerifySignature on the signature.
+ */
+async function ecdaaSigning(peer: Peer): Promise<{ verifies: boolean; codes: string[] }> {
+  return peer.withKey(ecdaaKey(), async (h, Q) => {
+    const c = await peer.commit(h);
+    assert.equal(c.readUInt32BE(6), 0);
+    const K = parsePoint(c, 14);
+    const L = parsePoint(c, K.end);
+    const E = parsePoint(c, L.end);
+    const counter = c.readUInt16BE(E.end);
+    const digest = randomBytes(32);
+    const nullTicket = Buffer.concat([u16(0x8024), u32(0x40000007), u16(0)]);
+    const inScheme = Buffer.concat([scheme(ECDAA, ALG.SHA256), u16(counter)]);
+    const signCmd = (sch: Buffer): Buffer => command(CC.Sign, [h], [tpm2b(digest), sch, nullTicket], [pwAuth()]);
+    const r = await peer.run(signCmd(inScheme));
+    assert.equal(r.readUInt32BE(6), 0, `Sign: 0x${r.readUInt32BE(6).toString(16)}`);
+    const k = r.subarray(20, 20 + r.readUInt16BE(18));
+    const sValue = big(r.subarray(22 + k.length, 22 + k.length + r.readUInt16BE(20 + k.length)));
+    const T = mod(big(createHash('sha256').update(k).update(digest).digest()), N);
+    const left = mul(sValue, G_POINT);
+    const right = add(E.point, mul(T, Q));
+    const signature = r.subarray(14, 14 + r.readUInt32BE(10));
+    const codes = [
+      `again 0x${(await peer.rc(signCmd(inScheme))).toString(16)}`,
+      `NULL inScheme 0x${(await peer.rc(signCmd(scheme(ALG.NULL)))).toString(16)}`,
+      `VerifySignature 0x${(await peer.rc(command(CC.VerifySignature, [h], [tpm2b(digest), signature]))).toString(16)}`,
+    ];
+    return { verifies: left !== null && right !== null && left.x === right.x && left.y === right.y, codes };
+  });
+}
+
 describeInterop('ECC two-phase: mrtpm and swtpm answer the same raw commands alike', async () => {
   const reference = await startSwtpm();
   const subject = await startMrtpm({ protocol: 'swtpm', logLevel: 'error' });
@@ -383,6 +437,16 @@ describeInterop('ECC two-phase: mrtpm and swtpm answer the same raw commands ali
     const mine = await commitShapes(mrtpm);
     assert.deepEqual(mine, await commitShapes(swtpm));
     assert.deepEqual(mine, ['K empty, L empty, E set, counter +0', 'K set, L set, E set, counter +1', 'K set, L set, E empty, counter +2']);
+  });
+
+  it('ECDAA Sign: both signatures verify as s G = E + H(k || digest) Q; reuse, NULL inScheme and VerifySignature answer alike', async () => {
+    const { mrtpm, swtpm } = target();
+    const mine = await ecdaaSigning(mrtpm);
+    const theirs = await ecdaaSigning(swtpm);
+    assert.ok(theirs.verifies, 'swtpm\'s signature (the check itself)');
+    assert.ok(mine.verifies);
+    assert.deepEqual(mine.codes, theirs.codes);
+    assert.deepEqual(mine.codes, ['again 0x84', 'NULL inScheme 0x2d2', 'VerifySignature 0x2d2']);
   });
 
   it('ZGen_2Phase ECDH: Z1 = [dsB]QsA and Z2 = [deB]QeA on both', async () => {
