@@ -43,7 +43,7 @@ const KEY_EXCHANGES: Partial<Record<number, KeyExchange>> = {
   [TPM_ALG.ECDH]: (curve, dsA, deA, QsB, QeB) => ({ z1: ecdhPoint(curve, dsA, QsB), z2: ecdhPoint(curve, deA, QeB) }),
   // SP800-56A §6.1.1.4 Full MQV, C(2e, 2s, ECC MQV), cofactor 1: avf(Q) = 2^ceil(f/2) + (xQ mod
   // 2^ceil(f/2)) with f the bit length of n; implicitsigA = deA + avf(QeA) dsA; Z = [implicitsigA](QeB + [avf(QeB)]QsB).
-  // (libtpms 0.9.2 never sets the order it reduces by, and fails.)
+  // (libtpms 0.9.2 never sets the order it reduces by and goes into failure mode.)
   [TPM_ALG.ECMQV]: (curve, dsA, deA, QsB, QeB) => {
     const w = Math.ceil(bitLength(curve.order) / 2);
     const QeA = eccPublicPoint(curve, deA);
