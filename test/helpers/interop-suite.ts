@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { requireInteropTools } from './interop-prereqs.js';
+import { mrtpmCmdTcti, startMrtpm } from './mrtpm.js';
+import { makeTempDir, removeDir } from './state-dirs.js';
 
 /** What an interop suite runs against, and how to take it down again. */
 export interface InteropFixture<T> {
@@ -31,3 +33,29 @@ export function describeInterop<T>(
     });
   });
 }
+
+/** What tpm2-tools runs against: a TCTI, and a working directory for the files the tools write. */
+export interface ToolTarget {
+  tcti: string;
+  dir: string;
+}
+
+/** `mrtpm serve` over mssim, fresh state, with a working directory named after `prefix`. */
+async function mssimTarget(prefix: string): Promise<InteropFixture<ToolTarget>> {
+  const server = await startMrtpm({ protocol: 'mssim' });
+  const dir = await makeTempDir(prefix);
+  return { target: { tcti: server.tcti, dir }, teardown: async () => { await server.stop(); await removeDir(dir); } };
+}
+
+/** tcti-cmd: one `mrtpm stdio` process per tool run, state kept in a fresh directory. */
+async function cmdTarget(prefix: string): Promise<InteropFixture<ToolTarget>> {
+  const stateDir = await makeTempDir(`${prefix}-state`);
+  const dir = await makeTempDir(prefix);
+  return { target: { tcti: mrtpmCmdTcti(stateDir), dir }, teardown: async () => { await removeDir(dir); await removeDir(stateDir); } };
+}
+
+/** The two ways tpm2-tools reach mrtpm in the interop suites, with the label each suite's title carries. */
+export const MRTPM_TCTIS: readonly [string, (prefix: string) => Promise<InteropFixture<ToolTarget>>][] = [
+  ['mssim TCTI (mrtpm serve)', mssimTarget],
+  ['cmd TCTI (mrtpm stdio)', cmdTarget],
+];

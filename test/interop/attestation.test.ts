@@ -8,16 +8,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describeInterop, type InteropFixture } from '../helpers/interop-suite.js';
-import { mrtpmCmdTcti, startMrtpm } from '../helpers/mrtpm.js';
-import { makeTempDir, removeDir } from '../helpers/state-dirs.js';
+import { MRTPM_TCTIS, describeInterop, type ToolTarget } from '../helpers/interop-suite.js';
 import { openssl } from '../helpers/openssl.js';
 import { tpm2, tpm2Fails } from '../helpers/tpm2-tools.js';
 
-interface Target {
-  tcti: string;
-  dir: string;
-}
+type Target = ToolTarget;
 
 type Case = [name: string, run: (t: Target) => Promise<void>];
 
@@ -94,20 +89,8 @@ const cases: Case[] = [
   }],
 ];
 
-function describeWith(label: string, setup: () => Promise<InteropFixture<Target>>): void {
-  describeInterop(`attestation and credentials via ${label}`, setup, (target) => {
-    for (const [name, run] of cases) it(name, () => run(target()));
+for (const [label, target] of MRTPM_TCTIS) {
+  describeInterop(`attestation and credentials via ${label}`, () => target('mrtpm-attest'), (t) => {
+    for (const [name, run] of cases) it(name, () => run(t()));
   }, 120000);
 }
-
-describeWith('mssim TCTI (mrtpm serve)', async () => {
-  const server = await startMrtpm({ protocol: 'mssim' });
-  const dir = await makeTempDir('mrtpm-attest');
-  return { target: { tcti: server.tcti, dir }, teardown: async () => { await server.stop(); await removeDir(dir); } };
-});
-
-describeWith('cmd TCTI (mrtpm stdio, one process per tool)', async () => {
-  const stateDir = await makeTempDir('mrtpm-attest-state');
-  const dir = await makeTempDir('mrtpm-attest');
-  return { target: { tcti: mrtpmCmdTcti(stateDir), dir }, teardown: async () => { await removeDir(dir); await removeDir(stateDir); } };
-});

@@ -13,16 +13,14 @@ import { createHmac, createPublicKey, generateKeyPairSync, randomBytes } from 'n
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { requireInteropTools } from '../helpers/interop-prereqs.js';
-import { mrtpmCmdTcti, startMrtpm } from '../helpers/mrtpm.js';
+import { MRTPM_TCTIS, describeInterop, type ToolTarget } from '../helpers/interop-suite.js';
+import { startMrtpm } from '../helpers/mrtpm.js';
 import { makeTempDir, removeDir } from '../helpers/state-dirs.js';
 import { startSwtpm, type SwtpmServer } from '../helpers/swtpm.js';
 import type { MrtpmServer } from '../helpers/mrtpm.js';
 import { tpm2, tpm2Fails, type ToolResult } from '../helpers/tpm2-tools.js';
 
-interface Target {
-  tcti: string;
-  dir: string;
-}
+type Target = ToolTarget;
 
 /** TPM_RC_AUTH_FAIL on session 1, TPM_RC_MODE on parameter 3, TPM_RC_AUTH_UNAVAILABLE, TPM_RC_POLICY_FAIL on session 1. */
 const RC = { authFail: '0x98e', modeParam3: '0x3c9', authUnavailable: '0x12f', policyFailSession1: '0x99d' } as const;
@@ -153,6 +151,8 @@ const cases: Case[] = [
     await run(t, 'unseal', ['-c', 'seal-new.ctx', '-p', 'newpass', '-o', 'unsealed-new.bin']);
     assert.deepEqual(await readFile(file(t, 'unsealed-new.bin')), await readFile(file(t, 'secret.bin')));
     assert.match((await fails(t, 'unseal', ['-c', 'seal-new.ctx', '-p', 'sealpw'])).stderr, new RegExp(RC.authFail, 'i'));
+    // Two dictionary-attack failures so far (maxTries is 3): start the cases below from none.
+    await run(t, 'dictionarylockout', ['--clear-lockout']);
   }],
   ['tpm2_encryptdecrypt round-trips with generated AES keys; a mode other than the key\'s is TPM_RC_MODE', async (t) => {
     await primary(t, 'prim.ctx');
@@ -254,6 +254,7 @@ const cases: Case[] = [
         await run(t, 'flushcontext', ['use.dat']);
       }
     }
+    await run(t, 'dictionarylockout', ['--clear-lockout']);
   }],
   ['clevis tpm2 pin bound to PCR 23: decrypts, and no longer after tpm2_pcrextend', async (t) => {
     await run(t, 'flushcontext', ['-t']);
@@ -270,40 +271,11 @@ const cases: Case[] = [
   }],
 ];
 
-interface Fixture {
-  target: Target;
-  teardown(): Promise<void>;
+for (const [label, target] of MRTPM_TCTIS) {
+  describeInterop(`keys and objects via ${label}`, () => target('mrtpm-objects'), (t) => {
+    for (const [name, body] of cases) it(name, () => body(t()));
+  }, 120000);
 }
-
-function describeWith(label: string, setup: () => Promise<Fixture>): void {
-  describe(`keys and objects via ${label}`, function () {
-    this.timeout(120000);
-    let fixture: Fixture | undefined;
-    before(async function () {
-      await requireInteropTools(this);
-      fixture = await setup();
-    });
-    after(async () => fixture?.teardown());
-    for (const [name, body] of cases) {
-      it(name, async () => {
-        assert.ok(fixture, 'setup failed');
-        await body(fixture.target);
-      });
-    }
-  });
-}
-
-describeWith('mssim TCTI (mrtpm serve)', async () => {
-  const server = await startMrtpm({ protocol: 'mssim' });
-  const dir = await makeTempDir('mrtpm-objects');
-  return { target: { tcti: server.tcti, dir }, teardown: async () => { await server.stop(); await removeDir(dir); } };
-});
-
-describeWith('cmd TCTI (mrtpm stdio)', async () => {
-  const stateDir = await makeTempDir('mrtpm-objects-state');
-  const dir = await makeTempDir('mrtpm-objects');
-  return { target: { tcti: mrtpmCmdTcti(stateDir), dir }, teardown: async () => { await removeDir(dir); await removeDir(stateDir); } };
-});
 
 describe('duplication between mrtpm and swtpm: each imports what the other duplicated', function () {
   this.timeout(120000);

@@ -10,16 +10,15 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { requireInteropTools } from '../helpers/interop-prereqs.js';
+import { MRTPM_TCTIS, describeInterop, type ToolTarget } from '../helpers/interop-suite.js';
 import { mrtpmCmdTcti, startMrtpm } from '../helpers/mrtpm.js';
 import { openssl } from '../helpers/openssl.js';
 import { makeTempDir, removeDir } from '../helpers/state-dirs.js';
 import { startSwtpm } from '../helpers/swtpm.js';
 import { tpm2, tpm2Fails, type ToolResult } from '../helpers/tpm2-tools.js';
 
-interface Target {
-  label: string;
-  tcti: string;
-  dir: string;
+interface Target extends ToolTarget {
+  label?: string;
 }
 
 /** TPM_RC_POLICY (PolicyNV's comparison failed), TPM_RC_POLICY_FAIL + S1, the TPM_RC_LOCALITY warning. */
@@ -311,38 +310,15 @@ const useCases: [string, (t: Target, i: Record<string, string>) => Promise<void>
   }],
 ];
 
-function describeUse(label: string, setup: () => Promise<{ target: Target; teardown: () => Promise<void> }>): void {
-  describe(`policy assertions at use via ${label}`, function () {
-    this.timeout(120000);
-    let fixture: { target: Target; teardown: () => Promise<void> } | undefined;
-    let inputs: Record<string, string> = {};
-    before(async function () {
-      this.timeout(60000);
-      await requireInteropTools(this);
-      fixture = await setup();
-      inputs = await writeInputs(fixture.target.dir);
-      await defineIndexes(fixture.target, inputs);
-    });
-    after(async () => fixture?.teardown());
-    for (const [name, body] of useCases) {
-      it(name, async () => {
-        assert.ok(fixture, 'setup failed');
-        await body(fixture.target, inputs);
-      });
-    }
-  });
+for (const [label, target] of MRTPM_TCTIS) {
+  let inputs: Record<string, string> = {};
+  describeInterop(`policy assertions at use via ${label}`, async () => {
+    const fixture = await target('mrtpm-policy-use');
+    await tpm2(fixture.target.tcti, 'startup', ['-c']);
+    inputs = await writeInputs(fixture.target.dir);
+    await defineIndexes(fixture.target, inputs);
+    return fixture;
+  }, (t) => {
+    for (const [name, body] of useCases) it(name, () => body(t(), inputs));
+  }, 120000);
 }
-
-describeUse('mssim TCTI (mrtpm serve)', async () => {
-  const server = await startMrtpm({ protocol: 'mssim' });
-  await tpm2(server.tcti, 'startup', ['-c']);
-  const dir = await makeTempDir('mrtpm-policy-use');
-  return { target: { label: 'mssim', tcti: server.tcti, dir }, teardown: async () => { await server.stop(); await removeDir(dir); } };
-});
-
-describeUse('cmd TCTI (mrtpm stdio)', async () => {
-  const stateDir = await makeTempDir('mrtpm-policy-use-state');
-  const dir = await makeTempDir('mrtpm-policy-use');
-  await tpm2(mrtpmCmdTcti(stateDir), 'startup', ['-c']);
-  return { target: { label: 'cmd', tcti: mrtpmCmdTcti(stateDir), dir }, teardown: async () => { await removeDir(dir); await removeDir(stateDir); } };
-});

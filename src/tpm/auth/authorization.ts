@@ -4,7 +4,7 @@
  * follow the reference implementation's SessionProcess.c, which libtpms (swtpm) shares.
  */
 import { TPM_RC, TpmError, renumbered, rcSession } from '../spec/tpm-rc.js';
-import { TPM_ALG, TPM_RH, TPM_RS_PW, TPMA_SESSION, TPMA_OBJECT, TPMA_NV, TPM_HT, handleType } from '../spec/constants.js';
+import { TPM_ALG, TPM_RH, TPM_RS_PW, TPMA_SESSION, TPMA_OBJECT, TPM_HT, handleType } from '../spec/constants.js';
 import type { Reader } from '../marshal/reader.js';
 import { TPM2B_AUTH, TPM2B_NONCE } from '../marshal/types.js';
 import type { Writer } from '../marshal/writer.js';
@@ -17,8 +17,11 @@ import { boundEntityValue, entityAuthValue, sessionKeyWith, stripTrailingZeros }
 import { encryptResponseParameter } from './parameter-encryption.js';
 import { nvAuthValueAllowed, nvPolicyAllowed } from '../nv/nv-access.js';
 import { checkPolicyAssertions, type CpHashOf } from './policy-check.js';
+import { pinCountAfterUse } from '../nv/nv-pin.js';
+import { u32be } from '../crypto/bytes.js';
 import { TPM_CC } from '../spec/tpm-cc.js';
 import { checkAuditUse } from '../audit/session-audit.js';
+import { authorizationFailed, checkLockedOut, isDaExempt } from './dictionary-attack.js';
 
 export const MAX_SESSIONS = 3;
 
@@ -116,33 +119,36 @@ export function parseAuthArea(r: Reader, core: TpmCore, use: ParameterEncryption
 
 
 /**
- * Whether an entity is exempt from dictionary-attack protection (the reference's IsDAExempted):
- * permanent handles other than lockout, PCRs, sequence objects, objects with noDA and NV indices with TPMA_NV_NO_DA.
+ * Before an entity's authorization is evaluated (the reference's CheckAuthSession): lockout if
+ * its authValue will be used (a password, PolicyPassword, or an HMAC keyed with it) and it is
+ * DA-protected, then whether this kind of authorization is available for it (TPM_RC_AUTH_UNAVAILABLE).
  */
-function isDaExempt(core: TpmCore, entity: number): boolean {
-  switch (handleType(entity)) {
-    case TPM_HT.PERMANENT: return entity !== TPM_RH.LOCKOUT;
-    case TPM_HT.PCR: return true;
-    case TPM_HT.TRANSIENT:
-    case TPM_HT.PERSISTENT:
-      return core.sequences.has(entity) || ((core.objects.get(entity)?.publicArea.objectAttributes ?? 0) & TPMA_OBJECT.noDA) !== 0;
-    case TPM_HT.NV_INDEX: return core.nv.get(entity)?.has(TPMA_NV.NO_DA) === true;
-    default: return false;
-  }
-}
-
-/**
- * A wrong password or HMAC is TPM_RC_AUTH_FAIL when it counts as a dictionary-attack failure and
- * TPM_RC_BAD_AUTH when it cannot (DA-exempt entity, or an HMAC keyed without its authValue).
- */
-function authFailure(core: TpmCore, entity: number, authValueUsed: boolean): number {
-  return authValueUsed && !isDaExempt(core, entity) ? TPM_RC.AUTH_FAIL : TPM_RC.BAD_AUTH;
+function checkEntityAccess(core: TpmCore, entity: number, authUsed: boolean, policy: boolean, role: AuthRole, commandCode: number): void {
+  if (authUsed && !isDaExempt(core, entity)) checkLockedOut(core, entity === TPM_RH.LOCKOUT);
+  if (!authorizationAllowed(core, entity, role, policy, commandCode)) throw new TpmError(TPM_RC.AUTH_UNAVAILABLE);
 }
 
 /** Whether the session HMAC for `entity` is keyed with its authValue (Part 1 §19.6.5; bound HMAC sessions leave it out). */
 function includesAuth(core: TpmCore, s: SessionState, entity: number): boolean {
   if (s.kind !== 'hmac') return s.isAuthValueNeeded === true;
   return s.boundEntity === undefined || !timingSafeEqual(s.boundEntity, boundEntityValue(core, s.authHash, entity));
+}
+
+/**
+ * The outcome of comparing an authorization that used `entity`'s authValue (or, with `authUsed`
+ * false, did not): a PIN index counts it, a failure is TPM_RC_AUTH_FAIL or TPM_RC_BAD_AUTH as
+ * dictionary-attack protection decides.
+ */
+function authValueCompared(
+  core: TpmCore, entity: number, s: SessionState | undefined, authUsed: boolean, ok: boolean, err: (rc: number) => TpmError,
+): void {
+  const index = authUsed ? core.nv.get(entity) : undefined;
+  const pinCount = index && pinCountAfterUse(index, ok);
+  if (index && pinCount !== undefined) {
+    core.nv.write(index, 0, u32be(pinCount));
+    core.touchPersistent();
+  }
+  if (!ok) throw err(authorizationFailed(core, entity, s, authUsed));
 }
 
 function hmacKey(core: TpmCore, cs: CommandSession): Uint8Array {
@@ -203,6 +209,19 @@ function authorizationAllowed(core: TpmCore, entity: number, role: AuthRole, pol
 const policyNeedsCommandCode = (core: TpmCore, entity: number, role: AuthRole): boolean =>
   role !== 'USER' && (core.objects.get(entity) !== undefined || core.nv.get(entity) !== undefined);
 
+/** Whether session i's command HMAC is right; with an empty key (unbound, unsalted, empty authValue) an empty HMAC is. */
+function hmacMatches(core: TpmCore, sessions: readonly CommandSession[], i: number, cpHashOf: CpHashOf): boolean {
+  const cs = sessions[i]!;
+  const s = cs.session!;
+  const key = hmacKey(core, cs);
+  if (key.length === 0 && cs.hmac.length === 0) return true;
+  const first = i === 0 && cs.entity !== undefined;
+  const nonceDecrypt = first ? otherSessionNonce(sessions, TPMA_SESSION.decrypt) : EMPTY;
+  const nonceEncrypt = first ? otherSessionNonce(sessions, TPMA_SESSION.encrypt, sessionWith(sessions, TPMA_SESSION.decrypt)) : EMPTY;
+  const expected = sessionHmac(s.authHash, key, cpHashOf(s.authHash), cs.nonceCaller, s.nonceTPM, nonceDecrypt, nonceEncrypt, cs.attributes);
+  return timingSafeEqual(cs.hmac, expected);
+}
+
 /**
  * Checks every session against what it authorizes (Part 1 §19.6). `authHandles` are the handles
  * with an authorization role, in order, and `authRoles` their roles; session i authorizes authHandles[i].
@@ -225,37 +244,37 @@ export function checkAuthorizations(
     cs.entity = entity;
     const s = cs.session;
     const role = authRoles[i] ?? 'USER';
-    if (entity !== undefined && !authorizationAllowed(core, entity, role, s?.kind === 'policy', cmd.commandCode)) {
-      throw new TpmError(TPM_RC.AUTH_UNAVAILABLE);
-    }
     if (!s) {
       // Password: only for authorization; compared to the entity's authValue, trailing zeros ignored.
       if (entity === undefined) throw err(TPM_RC.HANDLE);
-      if (!timingSafeEqual(stripTrailingZeros(cs.hmac), entityAuthValue(core, entity))) throw err(authFailure(core, entity, true));
+      checkEntityAccess(core, entity, true, false, role, cmd.commandCode);
+      authValueCompared(core, entity, undefined, true, timingSafeEqual(stripTrailingZeros(cs.hmac), entityAuthValue(core, entity)), err);
       continue;
     }
     // A trial session only computes digests; it can authorize nothing.
     if (s.kind === 'trial') throw err(TPM_RC.ATTRIBUTES);
+    // A session bound to a DA-protected entity is subject to lockout however it is used.
+    if (s.isDaBound) checkLockedOut(core, s.isLockoutBound === true);
     if (entity === undefined) {
       // Only for parameter encryption: its HMAC is still checked, keyed without any authValue.
       if (!(cs.attributes & NON_AUTH_USES)) throw err(TPM_RC.ATTRIBUTES);
-    } else if (s.kind === 'policy') {
-      checkPolicy(core, s, entity, cmd, role, cpHashOf, err);
-      if (s.isPasswordNeeded) {
-        if (!timingSafeEqual(stripTrailingZeros(cs.hmac), entityAuthValue(core, entity))) throw err(authFailure(core, entity, true));
-        continue;
+    } else {
+      cs.includeAuth = includesAuth(core, s, entity);
+      checkEntityAccess(core, entity, cs.includeAuth || s.isPasswordNeeded === true, s.kind === 'policy', role, cmd.commandCode);
+      if (s.kind === 'policy') {
+        checkPolicy(core, s, entity, cmd, role, cpHashOf, err);
+        if (s.isPasswordNeeded) {
+          authValueCompared(core, entity, s, true, timingSafeEqual(stripTrailingZeros(cs.hmac), entityAuthValue(core, entity)), err);
+          continue;
+        }
       }
     }
-    cs.includeAuth = entity !== undefined && includesAuth(core, s, entity);
-    const key = hmacKey(core, cs);
-    // With an empty key (unbound, unsalted, empty authValue) an empty HMAC is accepted.
-    if (key.length === 0 && cs.hmac.length === 0) continue;
-    const cp = cpHashOf(s.authHash);
-    const first = i === 0 && entity !== undefined;
-    const nonceDecrypt = first ? otherSessionNonce(sessions, TPMA_SESSION.decrypt) : EMPTY;
-    const nonceEncrypt = first ? otherSessionNonce(sessions, TPMA_SESSION.encrypt, sessionWith(sessions, TPMA_SESSION.decrypt)) : EMPTY;
-    const expected = sessionHmac(s.authHash, key, cp, cs.nonceCaller, s.nonceTPM, nonceDecrypt, nonceEncrypt, cs.attributes);
-    if (!timingSafeEqual(cs.hmac, expected)) throw err(entity === undefined ? TPM_RC.BAD_AUTH : authFailure(core, entity, cs.includeAuth));
+    const ok = hmacMatches(core, sessions, i, cpHashOf);
+    if (entity === undefined) {
+      if (!ok) throw err(TPM_RC.BAD_AUTH);
+    } else {
+      authValueCompared(core, entity, s, cs.includeAuth === true, ok, err);
+    }
   }
 }
 

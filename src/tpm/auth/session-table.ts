@@ -9,7 +9,7 @@
 import type { SessionState, SessionKind, SavedSessionSlot } from '../state/tpm-state.js';
 import type { TpmCore } from '../engine/tpm-core.js';
 import type { SymDef } from '../marshal/types.js';
-import { HR } from '../spec/constants.js';
+import { HR, TPM_RH } from '../spec/constants.js';
 import { LIMITS } from '../spec/limits.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import { hashInfo } from '../spec/hash-algs.js';
@@ -17,6 +17,7 @@ import { hash } from '../crypto/hash.js';
 import { kdfa } from '../crypto/kdf.js';
 import { concatBytes } from '../crypto/bytes.js';
 import { timeEpoch } from './policy-context.js';
+import { isDaExempt } from './dictionary-attack.js';
 
 export interface StartSessionArgs {
   kind: SessionKind;
@@ -155,6 +156,11 @@ export class SessionTable {
     };
     // Only HMAC sessions are bound; a policy session's bind entity only seeds its key.
     if (args.kind === 'hmac' && args.bind !== undefined) s.boundEntity = boundEntityValue(this.core, args.authHash, args.bind);
+    // Either kind with a DA-protected bind entity is subject to DA however it is used (the reference's SessionCreate).
+    if (args.bind !== undefined && !isDaExempt(this.core, args.bind)) {
+      s.isDaBound = true;
+      if (args.bind === TPM_RH.LOCKOUT) s.isLockoutBound = true;
+    }
     this.loaded.set(s.handle, s);
     return s;
   }

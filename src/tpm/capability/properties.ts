@@ -11,6 +11,7 @@ import { COMMANDS } from '../commands/command-table.js';
 import { ECC_CURVES } from './ecc-curves.js';
 import { COMMIT_ARRAY_BYTES } from '../state/initial-state.js';
 import { PERSISTENT_OBJECTS_MAX } from '../objects/object-table.js';
+import { inLockout } from '../auth/dictionary-attack.js';
 
 /** Up to four ASCII characters as a big-endian UINT32, zero-padded (TPM_PT_MANUFACTURER, vendor strings). */
 export const ascii4 = (s: string): number =>
@@ -31,12 +32,10 @@ export const FIRMWARE_VERSION = '0.1.0';
 const SPEC = { family: '2.0', level: 0, revision: 164, dayOfYear: 75, year: 2021 };
 const PLATFORM_SPEC = { family: 1, level: 0, revision: 105, dayOfYear: 0, year: 0 };
 
-/** Dictionary-attack defaults; the DA work replaces these with state reads. */
-const DA_DEFAULTS = { maxTries: 3, recoveryTime: 1000, lockoutRecovery: 1000 };
-
 /** TPMA_PERMANENT (Part 2 table 38). */
 const TPMA_PERMANENT = {
-  ownerAuthSet: 1 << 0, endorsementAuthSet: 1 << 1, lockoutAuthSet: 1 << 2, disableClear: 1 << 8, tpmGeneratedEPS: 1 << 10,
+  ownerAuthSet: 1 << 0, endorsementAuthSet: 1 << 1, lockoutAuthSet: 1 << 2, disableClear: 1 << 8, inLockout: 1 << 9,
+  tpmGeneratedEPS: 1 << 10,
 };
 /** TPMA_STARTUP_CLEAR (Part 2 table 39). */
 const TPMA_STARTUP_CLEAR = { phEnable: 1 << 0, shEnable: 1 << 1, ehEnable: 1 << 2, phEnableNV: 1 << 3, orderly: 2 ** 31 };
@@ -118,6 +117,7 @@ export const TPM_PROPERTIES: ReadonlyArray<readonly [number, PropertyValue]> = [
     bit(p.endorsementAuth.length > 0, TPMA_PERMANENT.endorsementAuthSet) |
     bit(p.lockoutAuth.length > 0, TPMA_PERMANENT.lockoutAuthSet) |
     bit(p.disableClear, TPMA_PERMANENT.disableClear) |
+    bit(inLockout(p.dictionaryAttack), TPMA_PERMANENT.inLockout) |
     TPMA_PERMANENT.tpmGeneratedEPS],
   [TPM_PT.STARTUP_CLEAR, ({ volatile: v }) =>
     (bit(v.phEnable, TPMA_STARTUP_CLEAR.phEnable) |
@@ -137,10 +137,10 @@ export const TPM_PROPERTIES: ReadonlyArray<readonly [number, PropertyValue]> = [
   [TPM_PT.NV_COUNTERS_AVAIL, (core) => LIMITS.NV_COUNTERS_MAX - core.nv.counters],
   [TPM_PT.ALGORITHM_SET, fixed(0)],
   [TPM_PT.LOADED_CURVES, fixed(ECC_CURVES.length)],
-  [TPM_PT.LOCKOUT_COUNTER, fixed(0)],
-  [TPM_PT.MAX_AUTH_FAIL, fixed(DA_DEFAULTS.maxTries)],
-  [TPM_PT.LOCKOUT_INTERVAL, fixed(DA_DEFAULTS.recoveryTime)],
-  [TPM_PT.LOCKOUT_RECOVERY, fixed(DA_DEFAULTS.lockoutRecovery)],
+  [TPM_PT.LOCKOUT_COUNTER, (core) => core.persistent.dictionaryAttack.failedTries],
+  [TPM_PT.MAX_AUTH_FAIL, (core) => core.persistent.dictionaryAttack.maxTries],
+  [TPM_PT.LOCKOUT_INTERVAL, (core) => core.persistent.dictionaryAttack.recoveryTime],
+  [TPM_PT.LOCKOUT_RECOVERY, (core) => core.persistent.dictionaryAttack.lockoutRecovery],
   [TPM_PT.NV_WRITE_RECOVERY, fixed(0)],
   // The command audit counter, high then low 32 bits.
   [TPM_PT.AUDIT_COUNTER_0, (core) => Number(core.persistent.commandAudit.counter >> 32n) >>> 0],

@@ -9,6 +9,7 @@ import { INTEGRITY_COMMANDS } from './integrity.js';
 import { ENHANCED_AUTHORIZATION_COMMANDS } from './enhanced-authorization.js';
 import { CONTEXT_COMMANDS } from './context.js';
 import { CLOCK_COMMANDS } from './clock.js';
+import { DICTIONARY_ATTACK_COMMANDS } from './dictionary-attack.js';
 import { CAPABILITY_COMMANDS } from './capability.js';
 import { OBJECT_COMMANDS } from './object.js';
 import { HIERARCHY_COMMANDS } from './hierarchy.js';
@@ -38,6 +39,7 @@ const ALL: AnyCommand[] = [
   ...INTEGRITY_COMMANDS,
   ...ENHANCED_AUTHORIZATION_COMMANDS,
   ...CONTEXT_COMMANDS,
+  ...DICTIONARY_ATTACK_COMMANDS,
   ...CLOCK_COMMANDS,
   ...CAPABILITY_COMMANDS,
   ...OBJECT_COMMANDS,

@@ -19,7 +19,7 @@ import { CREATE_PARAMS, numberedCreateError } from './object.js';
 import { NO_RESPONSE } from './no-response.js';
 import type { TpmCore } from '../engine/tpm-core.js';
 import type { VolatileState } from '../state/tpm-state.js';
-import { freshEndorsementHierarchy, freshPlatformHierarchy, freshStorageHierarchy } from '../state/initial-state.js';
+import { DA_DEFAULTS, freshEndorsementHierarchy, freshPlatformHierarchy, freshStorageHierarchy } from '../state/initial-state.js';
 import { stripTrailingZeros } from '../auth/session-table.js';
 import { CONTEXT_INTEGRITY_SIZE } from '../auth/context-blob.js';
 
@@ -53,7 +53,7 @@ function hierarchyControl(core: TpmCore, auth: number, enable: number, state: bo
 const CLEARED_AUTHS = ['ownerAuth', 'endorsementAuth', 'lockoutAuth'] as const;
 const CLEARED_POLICIES = [TPM_RH.OWNER, TPM_RH.ENDORSEMENT, TPM_RH.LOCKOUT];
 
-/** TPM2_Clear (Part 3 §24.6): the storage and endorsement hierarchies' owner-visible state starts over. */
+/** TPM2_Clear (Part 3 §24.6): the storage and endorsement hierarchies' owner-visible state starts over, DA parameters included. */
 function clear(core: TpmCore): void {
   const p = core.persistent;
   if (p.disableClear) throw new TpmError(TPM_RC.DISABLED);
@@ -64,6 +64,7 @@ function clear(core: TpmCore): void {
   core.objects.dropHierarchy(TPM_RH.ENDORSEMENT);
   core.volatile.shEnable = true;
   core.volatile.ehEnable = true;
+  Object.assign(p.dictionaryAttack, DA_DEFAULTS);
   p.clock = 0n;
   p.resetCount = 0;
   p.restartCount = 0;

@@ -127,7 +127,9 @@ export const OBJECT_COMMANDS = [
       } else {
         asParameter(2, () => checkPublicKey(inPublic));
       }
-      const loaded = core.objects.load(makeObject(inPublic, sensitive, hierarchy, handleName(hierarchy)), ctx.client);
+      const external = makeObject(inPublic, sensitive, hierarchy, handleName(hierarchy));
+      // No parent vouches for an external object: its qualified Name is its Name (the reference's ObjectSetLoadedAttributes).
+      const loaded = core.objects.load({ ...external, qualifiedName: external.name }, ctx.client);
       return { handle: loaded.handle, params: { name: loaded.name } };
     },
   }),

@@ -9,6 +9,7 @@ import { randomBytes } from '../crypto/random.js';
 import { NO_RESPONSE } from './no-response.js';
 import { applyHcrtm } from '../pcr/crtm-sequence.js';
 import { freshCommitState, freshNullHierarchy } from '../state/initial-state.js';
+import { daShutdown, daStartup } from '../auth/dictionary-attack.js';
 
 function startup(ctx: CommandContext, su: number): void {
   const { core } = ctx;
@@ -42,6 +43,7 @@ function startup(ctx: CommandContext, su: number): void {
     if (su === TPM_SU.STATE) Object.assign(v, saved.enables);
   }
   core.nv.startup(su === TPM_SU.STATE && saved !== undefined);
+  daStartup(core, v.orderlyStartup);
   applyHcrtm(v);
   v.sessions.clear();
   core.sequences.clear();
@@ -70,6 +72,7 @@ function shutdown(ctx: CommandContext, su: number): void {
     delete p.savedState;
   }
   p.shutdown = su === TPM_SU.STATE ? 'state' : 'clear';
+  daShutdown(core);
   core.touchPersistent();
 }
 

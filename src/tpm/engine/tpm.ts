@@ -18,6 +18,7 @@ import {
 } from '../auth/authorization.js';
 import { auditAfter, auditBefore } from '../audit/audit-record.js';
 import { decryptCommandParameter } from '../auth/parameter-encryption.js';
+import { daSelfHeal } from '../auth/dictionary-attack.js';
 import { powerOnVolatile } from '../state/initial-state.js';
 import { CrtmSequence } from '../pcr/crtm-sequence.js';
 
@@ -120,6 +121,8 @@ export class Tpm {
       cc = r.u32();
       this.core.tick();
       if (!this.core.volatile.started && cc !== TPM_CC.Startup) throw new TpmError(TPM_RC.INITIALIZE);
+      // Time moved: dictionary-attack failures heal (before Startup the DA state is not yet known).
+      if (this.core.volatile.started) daSelfHeal(this.core);
       const def = COMMANDS.get(cc);
       if (!def) throw new TpmError(TPM_RC.COMMAND_CODE);
       const response = this.dispatch(def, tag, r, locality, client);

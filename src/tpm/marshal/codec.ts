@@ -15,6 +15,7 @@ export const UINT8: Codec<number> = { read: (r) => r.u8(), write: (w, v) => void
 export const UINT16: Codec<number> = { read: (r) => r.u16(), write: (w, v) => void w.u16(v) };
 export const UINT32: Codec<number> = { read: (r) => r.u32(), write: (w, v) => void w.u32(v) };
 export const UINT64: Codec<bigint> = { read: (r) => r.u64(), write: (w, v) => void w.u64(v) };
+export const INT8: Codec<number> = { read: (r) => (r.u8() << 24) >> 24, write: (w, v) => void w.u8(v & 0xff) };
 export const INT32: Codec<number> = { read: (r) => r.u32() | 0, write: (w, v) => void w.u32(v >>> 0) };
 
 /** A fixed-width value restricted to a set (TPMI_* types); anything else is `rc`. */

@@ -3,7 +3,7 @@ import { TPM_ALG, TPM_RH, TPM_ST, TPM_SE, TPM_SU, handleType, TPM_HT } from '../
 import { hashInfo, isHashAlg, MAX_DIGEST_SIZE } from '../spec/hash-algs.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import {
-  type Codec, UINT8, UINT16, UINT32, UINT64, restricted, sized, struct, list,
+  type Codec, INT8, UINT8, UINT16, UINT32, UINT64, restricted, sized, struct, list,
 } from './codec.js';
 import { LIMITS } from '../spec/limits.js';
 
@@ -23,6 +23,8 @@ export const TPMI_ALG_HASH = restricted<number>(UINT16, isHashAlg, TPM_RC.HASH);
 export const TPMI_ALG_HASH_NULL = restricted<number>(UINT16, (v) => v === TPM_ALG.NULL || isHashAlg(v), TPM_RC.HASH);
 
 export const TPM_SU_CODEC = restricted<number>(UINT16, (v) => v === TPM_SU.CLEAR || v === TPM_SU.STATE, TPM_RC.VALUE);
+/** TPM_CLOCK_ADJUST (Part 2 §6.7): TPM_CLOCK_COARSE_SLOWER (-3) through TPM_CLOCK_COARSE_FASTER (+3). */
+export const TPM_CLOCK_ADJUST = restricted<number>(INT8, (v) => v >= -3 && v <= 3, TPM_RC.VALUE);
 export const TPM_SE_CODEC = restricted<number>(
   UINT8, (v) => v === TPM_SE.HMAC || v === TPM_SE.POLICY || v === TPM_SE.TRIAL, TPM_RC.VALUE);
 

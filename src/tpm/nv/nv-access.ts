@@ -8,6 +8,7 @@ import { TPMA_NV, TPM_RH } from '../spec/constants.js';
 import { TPM_CC } from '../spec/tpm-cc.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import type { NvIndex } from './nv-index.js';
+import { pinAuthValueAvailable } from './nv-pin.js';
 
 interface AccessBits { owner: number; platform: number; auth: number; policy: number }
 const READ: AccessBits = { owner: TPMA_NV.OWNERREAD, platform: TPMA_NV.PPREAD, auth: TPMA_NV.AUTHREAD, policy: TPMA_NV.POLICYREAD };
@@ -39,9 +40,16 @@ export function checkWriteAccess(authHandle: number, index: NvIndex): void {
   checkAuthHandle(authHandle, index, WRITE);
 }
 
-/** Whether the index's authValue may authorize it for this command (AUTHREAD / AUTHWRITE; never in the ADMIN role). */
-export const nvAuthValueAllowed = (index: NvIndex, commandCode: number, admin: boolean): boolean =>
-  !admin && index.has(bitsFor(commandCode).auth);
+/**
+ * Whether the index's authValue may authorize it for this command (AUTHWRITE to write; to read,
+ * AUTHREAD, or for a PIN index its pinCount below pinLimit; never in the ADMIN role).
+ */
+export function nvAuthValueAllowed(index: NvIndex, commandCode: number, admin: boolean): boolean {
+  if (admin) return false;
+  const bits = bitsFor(commandCode);
+  if (bits === WRITE) return index.has(WRITE.auth);
+  return pinAuthValueAvailable(index) ?? index.has(READ.auth);
+}
 
 /** Whether a policy session may authorize the index for this command (POLICYREAD / POLICYWRITE; always in the ADMIN role). */
 export const nvPolicyAllowed = (index: NvIndex, commandCode: number, admin: boolean): boolean =>

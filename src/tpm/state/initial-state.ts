@@ -3,7 +3,7 @@ import { TPM_ALG } from '../spec/constants.js';
 import { LIMITS } from '../spec/limits.js';
 import { TPM_CC } from '../spec/tpm-cc.js';
 import { randomBytes } from '../crypto/random.js';
-import type { BankAllocation, CommandAuditState, CommitState, PersistentState, VolatileState } from './tpm-state.js';
+import type { BankAllocation, CommandAuditState, CommitState, DictionaryAttackState, PersistentState, VolatileState } from './tpm-state.js';
 
 export const DEFAULT_PCR_BANKS = [TPM_ALG.SHA256, TPM_ALG.SHA384];
 
@@ -34,9 +34,18 @@ export function manufacture(banks: readonly number[] = DEFAULT_PCR_BANKS): Persi
     nvIndexes: new Map(),
     nvMaxCounter: 0n,
     commandAudit: manufacturedCommandAudit(),
+    dictionaryAttack: { ...DA_DEFAULTS, daUsed: false },
     commit: freshCommitState(),
   };
 }
+
+/**
+ * The DA parameters as manufactured, and as TPM2_Clear restores them (the reference's and
+ * libtpms' DAPreInstall_Init): 3 tries, one decrement per 1000 s, lockoutAuth back after 1000 s.
+ */
+export const DA_DEFAULTS: Readonly<Omit<DictionaryAttackState, 'daUsed' | 'served'>> = {
+  failedTries: 0, maxTries: 3, recoveryTime: 1000, lockoutRecovery: 1000, lockOutAuthEnabled: true,
+};
 
 /**
  * The commit state of a TPM Reset (the reference's CryptStartup): counter 0, no commitments, a new
@@ -110,6 +119,10 @@ export function upgradePersistent(p: PersistentState): boolean {
   }
   if (!old.commandAudit) {
     p.commandAudit = manufacturedCommandAudit();
+    upgraded = true;
+  }
+  if (!old.dictionaryAttack) {
+    p.dictionaryAttack = { ...DA_DEFAULTS, daUsed: false };
     upgraded = true;
   }
   if (!old.commit) {

@@ -59,8 +59,33 @@ export interface PersistentState {
   nvMaxCounter: bigint;
   /** Command audit (Part 1 §32); absent in states older than audit. */
   commandAudit: CommandAuditState;
+  /** Dictionary-attack protection (Part 1 §19.8); absent in states older than DA. */
+  dictionaryAttack: DictionaryAttackState;
   /** ECC commitments (Commit, EC_Ephemeral); absent in states older than them. */
   commit: CommitState;
+}
+
+/**
+ * Dictionary-attack protection: the reference's persistent failedTries, maxTries, recoveryTime
+ * (seconds), lockoutRecovery (seconds) and lockOutAuthEnabled, with what its orderly state keeps.
+ */
+export interface DictionaryAttackState {
+  failedTries: number;
+  maxTries: number;
+  recoveryTime: number;
+  lockoutRecovery: number;
+  lockOutAuthEnabled: boolean;
+  /**
+   * The reference's SU_DA_USED orderly state: a DA-protected authorization was checked since
+   * Startup and no Shutdown followed, so the next Startup counts one failure (the outcome of that
+   * check may not have reached NV before power was lost).
+   */
+  daUsed: boolean;
+  /**
+   * At an orderly Shutdown: TPM time (ms) already served toward the next failedTries decrement
+   * and toward re-enabling lockoutAuth, which the next Startup carries on (ACCUMULATE_SELF_HEAL_TIMER).
+   */
+  served?: { selfHeal: bigint; lockout: bigint };
 }
 
 /**
@@ -180,6 +205,10 @@ export interface SessionState {
   nvWrittenState?: boolean;
   /** An audit session's digest (Part 1 §19.6.6); absent until the session is first used with audit. */
   auditDigest?: Uint8Array;
+  /** Bound to an entity subject to DA protection: every use is subject to lockout, and its HMAC failures count. */
+  isDaBound?: boolean;
+  /** Bound to TPM_RH_LOCKOUT: its HMAC failures count against lockoutAuth. */
+  isLockoutBound?: boolean;
   /** Owning client of a loaded session (resource-manager view). */
   client: number;
 }
@@ -212,4 +241,10 @@ export interface VolatileState {
   platformPolicy?: HierarchyPolicy;
   /** The exclusive audit session (Part 1 §19.6.6), until a command runs without it. */
   exclusiveAuditSession?: number;
+  /**
+   * The reference's self-heal timers: TPMS_TIME_INFO.time (ms) from which the next failedTries
+   * decrement and the lockoutAuth re-enable count (absent: 0). Negative after an orderly restart.
+   */
+  daSelfHealTimer?: bigint;
+  daLockoutTimer?: bigint;
 }

@@ -64,6 +64,17 @@ function attestationCorpus(): Buffer[] {
   ];
 }
 
+/** Dictionary-attack and clock commands (lockout and owner authorization by password). */
+function hierarchyCorpus(): Buffer[] {
+  const LOCKOUT = 0x4000000a;
+  return [
+    command(0x139, [LOCKOUT], [], [PW]), // DictionaryAttackLockReset
+    command(0x13a, [LOCKOUT], [u32(5), u32(60), u32(120)], [PW]), // DictionaryAttackParameters
+    command(0x128, [RH.OWNER], [Buffer.from('0000000100000000', 'hex')], [PW]), // ClockSet
+    command(0x130, [RH.OWNER], [Buffer.from([0xff])], [PW]), // ClockRateAdjust(SLOW)
+  ];
+}
+
 const host = { now: () => 0, persistentChanged: () => undefined };
 
 function startedTpm(persistent: PersistentState): { tpm: Tpm; run: (c: Buffer) => Buffer } {
@@ -115,6 +126,7 @@ describe('stage 4 fuzz: mutated NV, attestation and policy commands get a spec r
       readPublic(KEY),
       ...policyCorpus(),
       ...attestationCorpus(),
+      ...hierarchyCorpus(),
     ];
     // Every round finds one fresh session at POLICY_SESSION, a policy and a trial one by turns,
     // so that the mutated policy commands reach their handlers.

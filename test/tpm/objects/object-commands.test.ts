@@ -167,6 +167,21 @@ describe('objects: CreatePrimary, Create, Load, ReadPublic, object contexts (Par
     assert.equal(rcOf(run(loadExternal(rsaTemplate({ attributes: SIGNING, unique: Buffer.alloc(128, 0xff) })))), P(RC.KEY, 2));
   });
 
+  it('LoadExternal: the object\'s qualified Name is its Name, in any hierarchy (ReadPublic; the reference\'s ObjectSetLoadedAttributes)', () => {
+    const { ok } = hierarchyTpm(manufacture());
+    const real = parseCreatePrimary(ok(createPrimary(RH.OWNER, eccTemplate({ attributes: SIGNING })))).outPublic;
+    for (const hierarchy of [RH.NULL, RH.OWNER]) {
+      const loaded = ok(command(0x167, [], [u16(0), tpm2b(real), u32(hierarchy)]));
+      const name = loaded.subarray(16, 16 + loaded.readUInt16BE(14));
+      const out = ok(readPublic(loaded.readUInt32BE(10)));
+      let at = 10 + 2 + out.readUInt16BE(10);
+      const readName = out.subarray(at + 2, at + 2 + out.readUInt16BE(at));
+      at += 2 + readName.length;
+      assert.deepEqual(readName, name);
+      assert.deepEqual(out.subarray(at + 2, at + 2 + out.readUInt16BE(at)), name, 'qualifiedName');
+    }
+  });
+
   it('Shutdown(STATE) + Startup(STATE) flushes transient objects (they are not saved state)', () => {
     const { tpm, run, ok } = hierarchyTpm(manufacture());
     const h = parseCreatePrimary(ok(createPrimary(RH.OWNER, eccTemplate()))).handle;
