@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import { createECDH, createHash, createPublicKey, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describeInterop, type InteropFixture } from '../helpers/interop-suite.js';
-import { mrtpmCmdTcti, startMrtpm } from '../helpers/mrtpm.js';
-import { makeTempDir, removeDir } from '../helpers/state-dirs.js';
+import { MRTPM_TCTIS, describeInterop, type ToolTarget } from '../helpers/interop-suite.js';
+import { startMrtpm } from '../helpers/mrtpm.js';
 import { tpm2, tpm2Fails } from '../helpers/tpm2-tools.js';
 import { startSwtpm } from '../helpers/swtpm.js';
 import { SwtpmDataClient } from '../helpers/raw-client.js';
@@ -73,10 +72,7 @@ function p2Input(): { s2: Buffer; P2: { x: bigint; y: bigint } } {
 
 // ---- tpm2-tools, the flow of ecc.sh.
 
-interface Target {
-  tcti: string;
-  dir: string;
-}
+type Target = ToolTarget;
 type Case = [name: string, run: (t: Target) => Promise<void>];
 
 const file = (t: Target, name: string): string => path.join(t.dir, name);
@@ -194,23 +190,11 @@ const cases: Case[] = [
   }],
 ];
 
-function describeWith(label: string, setup: () => Promise<InteropFixture<Target>>): void {
-  describeInterop(`ECC two-phase (ecc.sh) via ${label}`, setup, (target) => {
-    for (const [name, run] of cases) it(name, () => run(target()));
+for (const [label, target] of MRTPM_TCTIS) {
+  describeInterop(`ECC two-phase (ecc.sh) via ${label}`, () => target('mrtpm-ecc'), (t) => {
+    for (const [name, run] of cases) it(name, () => run(t()));
   }, 120000);
 }
-
-describeWith('mssim TCTI (mrtpm serve)', async () => {
-  const server = await startMrtpm({ protocol: 'mssim' });
-  const dir = await makeTempDir('mrtpm-ecc');
-  return { target: { tcti: server.tcti, dir }, teardown: async () => { await server.stop(); await removeDir(dir); } };
-});
-
-describeWith('cmd TCTI (mrtpm stdio, one process per tool)', async () => {
-  const stateDir = await makeTempDir('mrtpm-ecc-state');
-  const dir = await makeTempDir('mrtpm-ecc');
-  return { target: { tcti: mrtpmCmdTcti(stateDir), dir }, teardown: async () => { await removeDir(dir); await removeDir(stateDir); } };
-});
 
 // ---- Raw commands, the same bytes to mrtpm and to swtpm.
 
