@@ -5,7 +5,7 @@
  * counters) must agree, and whose Z values party B's side of each exchange must reproduce.
  */
 import assert from 'node:assert/strict';
-import { createECDH, createHash, createPublicKey, randomBytes } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MRTPM_TCTIS, describeInterop, type ToolTarget } from '../helpers/interop-suite.js';
@@ -15,60 +15,9 @@ import { startSwtpm } from '../helpers/swtpm.js';
 import { SwtpmDataClient } from '../helpers/raw-client.js';
 import { command, pwAuth, tpm2b, u16, u32 } from '../tpm/helpers/tpm-wire.js';
 import { ALG, OBJ, createPrimaryCommand, eccKey, rsaKey, scheme, type Template } from '../tpm/helpers/key-cmd.js';
-
-// ---- P-256 arithmetic of the test's own (a = -3), for points node:crypto does not compute.
-const P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
-const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-const B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
-type Pt = { x: bigint; y: bigint } | null;
-const mod = (a: bigint, m = P): bigint => ((a % m) + m) % m;
-function power(base: bigint, e: bigint): bigint {
-  let r = 1n;
-  for (let b = mod(base); e > 0n; e >>= 1n, b = (b * b) % P) if (e & 1n) r = (r * b) % P;
-  return r;
-}
-function add(p: Pt, q: Pt): Pt {
-  if (!p) return q;
-  if (!q) return p;
-  if (p.x === q.x && mod(p.y + q.y) === 0n) return null;
-  const l = p.x === q.x ? mod((3n * p.x * p.x - 3n) * power(2n * p.y, P - 2n)) : mod((q.y - p.y) * power(q.x - p.x, P - 2n));
-  const x = mod(l * l - p.x - q.x);
-  return { x, y: mod(l * (p.x - x) - p.y) };
-}
-function mul(k: bigint, p: Pt): Pt {
-  let r: Pt = null;
-  for (let a = p, e = k; e > 0n; e >>= 1n, a = add(a, a)) if (e & 1n) r = add(r, a);
-  return r;
-}
-const onCurve = (p: Pt): boolean => p !== null && mod(p.y * p.y) === mod(p.x * p.x * p.x - 3n * p.x + B);
-
-const big = (b: Uint8Array): bigint => (b.length ? BigInt(`0x${Buffer.from(b).toString('hex')}`) : 0n);
-const bytes32 = (v: bigint): Buffer => Buffer.from(v.toString(16).padStart(64, '0'), 'hex');
-/** TPM2B_ECC_POINT, as the tools read and write it. */
-const pointBytes = (p: Pt): Buffer => tpm2b(Buffer.concat([tpm2b(p ? bytes32(p.x) : Buffer.alloc(0)), tpm2b(p ? bytes32(p.y) : Buffer.alloc(0))]));
-/** TPMS_ECC_POINT at `at`; empty coordinates are null. */
-function eccPoint(buf: Buffer, at: number): Pt {
-  const xSize = buf.readUInt16BE(at);
-  const x = buf.subarray(at + 2, at + 2 + xSize);
-  const y = buf.subarray(at + 4 + xSize, at + 4 + xSize + buf.readUInt16BE(at + 2 + xSize));
-  return x.length + y.length === 0 ? null : { x: big(x), y: big(y) };
-}
-/** TPM2B_ECC_POINT at `at`, and the offset after it. */
-const parsePoint = (buf: Buffer, at = 0): { point: Pt; end: number } => ({ point: eccPoint(buf, at + 2), end: at + 2 + buf.readUInt16BE(at) });
-function nodeKey(): { d: bigint; Q: Pt } {
-  const ecdh = createECDH('prime256v1');
-  const pub = ecdh.generateKeys();
-  return { d: big(ecdh.getPrivateKey()), Q: { x: big(pub.subarray(1, 33)), y: big(pub.subarray(33)) } };
-}
-/** (H_SHA256(s2) mod p, y2) on the curve: Commit's P2 for some s2. */
-function p2Input(): { s2: Buffer; P2: { x: bigint; y: bigint } } {
-  for (;;) {
-    const s2 = randomBytes(20);
-    const x = mod(big(createHash('sha256').update(s2).digest()));
-    const y = power(mod(x * x * x - 3n * x + B), (P + 1n) / 4n);
-    if (onCurve({ x, y })) return { s2, P2: { x, y } };
-  }
-}
+import {
+  N, add, big, bytes32, ecdaaVerifies, eccPointAt, isOnCurve, mod, mul, nodeKey, p2Input, parsePoint, pointBytes, type Pt,
+} from '../tpm/helpers/p256.js';
 
 // ---- tpm2-tools, the flow of ecc.sh.
 
@@ -102,7 +51,7 @@ const cases: Case[] = [
     assert.equal(await counterOf(t, 'pass1_ecc.ctr'), 0);
     assert.equal(await counterOf(t, 'pass2_ecc.ctr'), 1);
     const [q1, q2] = [await readPoint(t, 'pass1_ecc.q'), await readPoint(t, 'pass2_ecc.q')];
-    assert.ok(onCurve(q1) && onCurve(q2));
+    assert.ok(isOnCurve(q1) && isOnCurve(q2));
     assert.notDeepEqual(q1, q2);
   }],
   ['tpm2_create -G ecc256:ecdaa; tpm2_commit: counter 2, E on the curve, no K or L without P2', async (t) => {
@@ -110,7 +59,7 @@ const cases: Case[] = [
     await tool(t, 'create', ['-C', 'prim.ctx', '-c', 'commit_key.ctx', '-u', 'commit_key.pub', '-r', 'commit_key.priv', '-G', 'ecc256:ecdaa', '-Q']);
     await tool(t, 'commit', ['-c', 'commit_key.ctx', '-t', 'commit.ctr', '--eccpoint-K', 'K.bin', '--eccpoint-L', 'L.bin', '-u', 'E.bin']);
     assert.equal(await counterOf(t, 'commit.ctr'), 2);
-    assert.ok(onCurve(await readPoint(t, 'E.bin')));
+    assert.ok(isOnCurve(await readPoint(t, 'E.bin')));
     assert.equal(await readPoint(t, 'K.bin'), null);
     assert.equal(await readPoint(t, 'L.bin'), null);
   }],
@@ -119,7 +68,7 @@ const cases: Case[] = [
     await writeFile(file(t, 'P1.bin'), pointBytes(nodeKey().Q));
     await tool(t, 'commit', ['-c', 'commit_key.ctx', '-t', 'commit2.ctr', '--eccpoint-P', 'P1.bin', '--eccpoint-K', 'K2.bin', '--eccpoint-L', 'L2.bin', '-u', 'E2.bin', 's2.bin']);
     assert.equal(await counterOf(t, 'commit2.ctr'), 3);
-    assert.ok(onCurve(await readPoint(t, 'E2.bin')));
+    assert.ok(isOnCurve(await readPoint(t, 'E2.bin')));
     assert.notDeepEqual(await readPoint(t, 'E2.bin'), await readPoint(t, 'E.bin'));
     assert.equal(await readPoint(t, 'K2.bin'), null);
     // With --basepoint-y the tool sends y2 without s2: TPM_RC_SIZE on y2, and no commitment.
@@ -172,9 +121,9 @@ const cases: Case[] = [
     assert.deepEqual([sig.readUInt16BE(0), sig.readUInt16BE(2)], [0x001a, 0x000b]);
     const k = sig.subarray(6, 6 + sig.readUInt16BE(4));
     const sValue = big(sig.subarray(8 + k.length, 8 + k.length + sig.readUInt16BE(6 + k.length)));
-    const T = mod(big(createHash('sha256').update(k).update(createHash('sha256').update(message).digest()).digest()), N);
-    const G = { x: 0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296n, y: 0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5n };
-    assert.deepEqual(mul(sValue, G), add(await readPoint(t, 'sign_E.bin'), mul(T, await publicPoint(t, 'commit_key.ctx'))));
+    const digest = createHash('sha256').update(message).digest();
+    assert.ok(ecdaaVerifies(k, sValue, digest, await readPoint(t, 'sign_E.bin'), await publicPoint(t, 'commit_key.ctx')));
+    assert.ok(!ecdaaVerifies(k, sValue, randomBytes(32), await readPoint(t, 'sign_E.bin'), await publicPoint(t, 'commit_key.ctx')));
     const again = await fails(t, 'sign', signArgs);
     assert.match(again.stderr, /0x84\b/i, 'TPM_RC_VALUE (unnumbered, as CryptSign returns it)');
   }],
@@ -219,7 +168,7 @@ class Peer {
     const handle = r.readUInt32BE(10);
     // outPublic (after handle and paramSize): the TPMT_PUBLIC of a P-256 key ends with its point.
     const areaEnd = 20 + r.readUInt16BE(18);
-    const Q = template.type === ALG.ECC ? eccPoint(r, areaEnd - 4 - 64) : null;
+    const Q = template.type === ALG.ECC ? eccPointAt(r, areaEnd - 4 - 64) : null;
     try {
       return await use(handle, Q);
     } finally {
@@ -342,8 +291,6 @@ async function keyExchange(peer: Peer, inScheme: number, sideB?: (QsA: Pt, QeA: 
   });
 }
 
-const G_POINT: Pt = { x: 0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296n, y: 0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5n };
-
 /**
  * Commit, then Sign with its count: whether s G = E + H(k || digest) Q holds, and the response
  * codes of signing again with it, of a NULL inScheme and of VerifySignature on the signature.
@@ -364,16 +311,13 @@ async function ecdaaSigning(peer: Peer): Promise<{ verifies: boolean; codes: str
     assert.equal(r.readUInt32BE(6), 0, `Sign: 0x${r.readUInt32BE(6).toString(16)}`);
     const k = r.subarray(20, 20 + r.readUInt16BE(18));
     const sValue = big(r.subarray(22 + k.length, 22 + k.length + r.readUInt16BE(20 + k.length)));
-    const T = mod(big(createHash('sha256').update(k).update(digest).digest()), N);
-    const left = mul(sValue, G_POINT);
-    const right = add(E.point, mul(T, Q));
     const signature = r.subarray(14, 14 + r.readUInt32BE(10));
     const codes = [
       `again 0x${(await peer.rc(signCmd(inScheme))).toString(16)}`,
       `NULL inScheme 0x${(await peer.rc(signCmd(scheme(ALG.NULL)))).toString(16)}`,
       `VerifySignature 0x${(await peer.rc(command(CC.VerifySignature, [h], [tpm2b(digest), signature]))).toString(16)}`,
     ];
-    return { verifies: left !== null && right !== null && left.x === right.x && left.y === right.y, codes };
+    return { verifies: ecdaaVerifies(k, sValue, digest, E.point, Q), codes };
   });
 }
 
@@ -450,7 +394,7 @@ describeInterop('ECC two-phase: mrtpm and swtpm answer the same raw commands ali
     assert.deepEqual(mine.z, mine.expected);
     const theirs = await keyExchange(swtpm, SM2);
     assert.equal(theirs.rc, 0);
-    assert.ok(onCurve(theirs.z[0]));
+    assert.ok(isOnCurve(theirs.z[0]));
     assert.equal(theirs.z[1], null);
   });
 }, 120000);

@@ -11,6 +11,7 @@ import {
   ALG, OBJ, createPrimaryCommand, eccKey, parseCreatePrimary, rsaKey, scheme, signCommand, verifyCommand, type CreatedKey, type Template,
 } from '../helpers/key-cmd.js';
 import { eccTemplate } from '../helpers/object-cmd.js';
+import { G, N, add, big, bytes32, ecdaaVerifies, isOnCurve, mod, mul, nodeKey, p2Input, pointBytes, type Pt } from '../helpers/p256.js';
 
 const CC = { Quote: 0x158, Commit: 0x18b, ZGen_2Phase: 0x18d, EC_Ephemeral: 0x18e, LoadExternal: 0x167, Shutdown: 0x145, Startup: 0x144, GetCapability: 0x17a };
 const ECDAA = 0x1a;
@@ -22,39 +23,7 @@ const RC = {
   SCHEME_P3: 0x3d2, VALUE_P4: 0x4c4, CURVE_P1: 0x1e6, VALUE: 0x084, SCHEME_P2: 0x2d2,
 };
 
-// P-256 (FIPS 186-4 D.1.2.3), a = -3.
-const P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
-const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-const B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
-const G: Pt = { x: 0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296n, y: 0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5n };
-
-type Pt = { x: bigint; y: bigint } | null;
-const mod = (a: bigint, m = P): bigint => ((a % m) + m) % m;
-function power(base: bigint, e: bigint, m = P): bigint {
-  let r = 1n;
-  for (let b = mod(base, m); e > 0n; e >>= 1n, b = (b * b) % m) if (e & 1n) r = (r * b) % m;
-  return r;
-}
-const inverse = (a: bigint): bigint => power(a, P - 2n);
-function add(p: Pt, q: Pt): Pt {
-  if (!p) return q;
-  if (!q) return p;
-  if (p.x === q.x && mod(p.y + q.y) === 0n) return null;
-  const l = p.x === q.x ? mod((3n * p.x * p.x - 3n) * inverse(2n * p.y)) : mod((q.y - p.y) * inverse(q.x - p.x));
-  const x = mod(l * l - p.x - q.x);
-  return { x, y: mod(l * (p.x - x) - p.y) };
-}
-function mul(k: bigint, p: Pt): Pt {
-  let r: Pt = null;
-  for (let a = p, e = k; e > 0n; e >>= 1n, a = add(a, a)) if (e & 1n) r = add(r, a);
-  return r;
-}
-const isOnCurve = (p: { x: bigint; y: bigint }): boolean => mod(p.y * p.y) === mod(p.x * p.x * p.x - 3n * p.x + B);
-
-const big = (b: Uint8Array): bigint => (b.length ? BigInt(`0x${Buffer.from(b).toString('hex')}`) : 0n);
-const bytes32 = (v: bigint): Buffer => Buffer.from(v.toString(16).padStart(64, '0'), 'hex');
-const wirePoint = (p: Pt): Buffer => tpm2b(Buffer.concat([tpm2b(p ? bytes32(p.x) : Buffer.alloc(0)), tpm2b(p ? bytes32(p.y) : Buffer.alloc(0))]));
-const EMPTY_POINT = wirePoint(null);
+const EMPTY_POINT = pointBytes(null);
 
 /** Response parameters (after paramSize when the command had sessions). */
 class Reader {
@@ -80,23 +49,6 @@ class Reader {
   }
 }
 
-/** A node ECDH key pair as point and scalar. */
-function nodeKey(): { d: bigint; Q: Pt } {
-  const ecdh = createECDH('prime256v1');
-  const pub = ecdh.generateKeys();
-  return { d: big(ecdh.getPrivateKey()), Q: { x: big(pub.subarray(1, 33)), y: big(pub.subarray(33)) } };
-}
-
-/** (H_SHA256(s2) mod p, y2) on the curve for some s2, as Commit builds P2. */
-function p2Input(): { s2: Buffer; P2: { x: bigint; y: bigint } } {
-  for (;;) {
-    const s2 = randomBytes(20);
-    const x = mod(big(createHash('sha256').update(s2).digest()));
-    const y = power(mod(x * x * x - 3n * x + B), (P + 1n) / 4n);
-    if (isOnCurve({ x, y })) return { s2, P2: { x, y } };
-  }
-}
-
 function setup() {
   const t = startedTpm();
   const create = (template: Template): CreatedKey => parseCreatePrimary(template, t.ok(createPrimaryCommand(template)));
@@ -117,7 +69,7 @@ function setup() {
   };
   const zgen = (key: number, QsB: Pt | Buffer, QeB: Pt | Buffer, counter: number, inScheme: number = ALG.ECDH): Buffer =>
     t.run(command(CC.ZGen_2Phase, [key], [
-      Buffer.isBuffer(QsB) ? QsB : wirePoint(QsB), Buffer.isBuffer(QeB) ? QeB : wirePoint(QeB), u16(inScheme), u16(counter),
+      Buffer.isBuffer(QsB) ? QsB : pointBytes(QsB), Buffer.isBuffer(QeB) ? QeB : pointBytes(QeB), u16(inScheme), u16(counter),
     ], [pwAuth()]));
   const zgenOk = (...args: Parameters<typeof zgen>): { z1: Pt; z2: Pt } => {
     const r = zgen(...args);
@@ -269,7 +221,7 @@ describe('Commit (engine)', () => {
 
     const { s2, P2 } = p2Input();
     const k = nodeKey().d;
-    const full = commitOk(key, wirePoint(mul(k, P2)), s2, bytes32(P2.y));
+    const full = commitOk(key, pointBytes(mul(k, P2)), s2, bytes32(P2.y));
     assert.equal(full.counter, 2);
     assert.deepEqual(full.K, mul(d, P2));
     // E = [r][k]P2 = [k]L: both came from the same r.
@@ -283,7 +235,7 @@ describe('Commit (engine)', () => {
     assert.notDeepEqual(noM.L, full.L, 'a new r for every commitment');
 
     // With P1 = G, E = [r]G as without points.
-    const withG = commitOk(key, wirePoint(G));
+    const withG = commitOk(key, pointBytes(G));
     assert.ok(withG.E && isOnCurve(withG.E));
     assert.equal(withG.counter, 4);
   });
@@ -299,7 +251,7 @@ describe('Commit (engine)', () => {
     assert.equal(rcOf(commit(key.handle, EMPTY_POINT, s2)), RC.SIZE_P3, 's2 without y2');
     assert.equal(rcOf(commit(key.handle, EMPTY_POINT, Buffer.alloc(0), bytes32(P2.y))), RC.SIZE_P3, 'y2 without s2');
     assert.equal(rcOf(commit(key.handle, EMPTY_POINT, s2, bytes32(mod(P2.y + 1n)))), RC.ECC_POINT_P2);
-    assert.equal(rcOf(commit(key.handle, wirePoint({ x: P2.x, y: mod(P2.y + 1n) }))), RC.ECC_POINT_P1);
+    assert.equal(rcOf(commit(key.handle, pointBytes({ x: P2.x, y: mod(P2.y + 1n) }))), RC.ECC_POINT_P1);
     assert.equal(rcOf(commit(key.handle, EMPTY_POINT, Buffer.alloc(0), Buffer.alloc(0), u16(0))), RC.SIZE_P1);
 
     // A public-only key may commit to E = [r]G but not compute K = [d]P2.
@@ -323,12 +275,7 @@ describe('ECDAA signing (engine)', () => {
     p.at = at + 4;
     return { sigAlg: r.readUInt16BE(at), hash: r.readUInt16BE(at + 2), k: p.b2(), s: big(p.b2()) };
   }
-  /** s G = E + H(k || digest) Q: the verifier's check with E = [r]G from the Commit. */
-  function verifies(sig: { k: Buffer; s: bigint }, digest: Buffer, E: Pt, Q: Pt): boolean {
-    const left = mul(sig.s, G);
-    const right = add(E, mul(mod(big(createHash('sha256').update(sig.k).update(digest).digest()), N), Q));
-    return left !== null && right !== null && left.x === right.x && left.y === right.y;
-  }
+  const verifies = (sig: { k: Buffer; s: bigint }, digest: Buffer, E: Pt, Q: Pt): boolean => ecdaaVerifies(sig.k, sig.s, digest, E, Q);
   const ecdaaInScheme = (count: number): Buffer => Buffer.concat([scheme(ECDAA, ALG.SHA256), u16(count)]);
   const NULL_TICKET = Buffer.concat([u16(0x8024), u32(0x40000007), u16(0)]);
 
