@@ -243,6 +243,10 @@ async function errorCodes(peer: Peer): Promise<[string, string][]> {
     ['CreatePrimary ECDAA with NULL hash', eccKey(OBJ.sign | OBJ.noDA, ecdaaScheme(ALG.NULL))],
     ['CreatePrimary ECDAA on a sign + decrypt key', eccKey(OBJ.sign | OBJ.decrypt | OBJ.noDA, ecdaaScheme())],
     ['CreatePrimary restricted ECDAA signing key', eccKey(OBJ.sign | OBJ.restricted | OBJ.noDA, ecdaaScheme())],
+    ['CreatePrimary ECDAA on a decrypt key', eccKey(OBJ.decrypt | OBJ.noDA, ecdaaScheme())],
+    ['CreatePrimary ECDH on a sign key', eccKey(OBJ.sign | OBJ.noDA, scheme(ALG.ECDH, ALG.SHA256))],
+    ['CreatePrimary ECMQV on a decrypt key', eccKey(OBJ.decrypt | OBJ.noDA, scheme(ECMQV, ALG.SHA256))],
+    ['CreatePrimary ECDSA on a decrypt key', eccKey(OBJ.decrypt | OBJ.noDA, scheme(ALG.ECDSA, ALG.SHA256))],
   ];
   for (const [name, template] of ecdaaTemplates) {
     const r = await peer.run(createPrimaryCommand(template));
