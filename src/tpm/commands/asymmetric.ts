@@ -1,7 +1,7 @@
 /**
  * Part 3 §14, asymmetric primitives: RSA_Encrypt, RSA_Decrypt, ECDH_KeyGen, ECDH_ZGen,
- * ZGen_2Phase, ECC_Parameters. The order
- * of the checks, and so which error wins, follows the reference implementation.
+ * ZGen_2Phase, ECC_Parameters. The order of the checks, and so which error wins, follows the
+ * reference implementation.
  */
 import { TPM_CC } from '../spec/tpm-cc.js';
 import { TPM_ALG, TPMA_OBJECT, anySet } from '../spec/constants.js';
