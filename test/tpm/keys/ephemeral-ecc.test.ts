@@ -5,7 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { createECDH, createHash, randomBytes } from 'node:crypto';
-import { rcOf, startedTpm } from '../helpers/pcr-cmd.js';
+import { commands, rcOf, startedTpm } from '../helpers/pcr-cmd.js';
+import { Tpm } from '../../../src/tpm/engine/tpm.js';
+import { manufacture, upgradePersistent } from '../../../src/tpm/state/initial-state.js';
+import { stateFromJson, stateToJson } from '../../../src/tpm/state/serialize.js';
+import type { PersistentState } from '../../../src/tpm/state/tpm-state.js';
 import { command, pwAuth, tpm2b, u16, u32 } from '../helpers/tpm-wire.js';
 import {
   ALG, OBJ, createPrimaryCommand, eccKey, parseCreatePrimary, rsaKey, scheme, signCommand, verifyCommand, type CreatedKey, type Template,
@@ -148,6 +152,31 @@ describe('EC_Ephemeral / ZGen_2Phase (engine)', () => {
     assert.equal(ephemeralOk().counter, 0, 'and restarts the counter');
   });
 
+  it('the commit state is persistent: a commitment made before the state was saved and loaded again still works', () => {
+    const first = setup();
+    const { counter } = first.ephemeralOk();
+    first.t.ok(command(CC.Shutdown, [], [u16(SU.STATE)]));
+    // Another process: the persistent state as the store writes and reads it, volatile state lost.
+    const host = { now: () => 0, persistentChanged: () => undefined };
+    const tpm = new Tpm(stateFromJson<PersistentState>(stateToJson(first.t.tpm.persistent)), undefined, host);
+    const run = (c: Buffer): Buffer => Buffer.from(tpm.execute(c, 0, 0).response);
+    assert.equal(rcOf(run(commands.startup())), 0, 'TPM Restart');
+    const key = run(createPrimaryCommand(ecdhKey())).readUInt32BE(10);
+    const B = nodeKey().Q;
+    assert.equal(rcOf(run(command(CC.ZGen_2Phase, [key], [pointBytes(B), pointBytes(B), u16(ALG.ECDH), u16(counter)], [pwAuth()]))), 0);
+  });
+
+  it('a state saved before commitments existed gets a fresh commit state on load', () => {
+    const old: Partial<PersistentState> = manufacture();
+    delete old.commit;
+    const p = old as PersistentState;
+    assert.equal(upgradePersistent(p), true);
+    assert.equal(p.commit.counter, 0n);
+    assert.equal(p.commit.nonce.length, 64);
+    assert.deepEqual(p.commit.array, new Uint8Array(16));
+    assert.equal(upgradePersistent(p), false);
+  });
+
   it('128 commitments may be outstanding: the 129th after one ends it (TPM_PT_SPLIT_MAX)', () => {
     const { t, create, ephemeralOk, zgen, zgenOk } = setup();
     const keyA = create(ecdhKey());
@@ -203,6 +232,21 @@ describe('EC_Ephemeral / ZGen_2Phase (engine)', () => {
     // A key without a scheme takes the caller's.
     assert.equal(rcOf(zgen(nullScheme.handle, B, B, counter)), 0);
     assert.equal(rcOf(ephemeral(0x0010)), RC.CURVE_P1, 'BN P-256 is not implemented');
+  });
+});
+
+describe('ECDAA keys (engine): creation as the reference\'s SchemeChecks', () => {
+  it('an ECDAA scheme on a sign key (also restricted) is accepted; on a decrypt or sign + decrypt key TPM_RC_SCHEME (parameter 2)', () => {
+    const { t } = setup();
+    const rc = (template: Template): number => rcOf(t.run(createPrimaryCommand(template)));
+    const ecdaa = Buffer.concat([scheme(ECDAA, ALG.SHA256), u16(0)]);
+    assert.equal(rc(eccKey(OBJ.sign, ecdaa)), 0);
+    assert.equal(rc(eccKey(OBJ.sign | OBJ.restricted, ecdaa)), 0);
+    assert.equal(rc(eccKey(OBJ.decrypt, ecdaa)), RC.SCHEME_P2);
+    assert.equal(rc(eccKey(OBJ.sign | OBJ.decrypt, ecdaa)), RC.SCHEME_P2);
+    assert.equal(rc(eccKey(OBJ.sign, scheme(ALG.ECDH, ALG.SHA256))), RC.SCHEME_P2, 'a key-exchange scheme on a sign key');
+    assert.equal(rc(eccKey(OBJ.decrypt, scheme(ALG.ECDSA, ALG.SHA256))), RC.SCHEME_P2, 'a signing scheme on a decrypt key');
+    assert.equal(rc(eccKey(OBJ.decrypt, scheme(ECMQV, ALG.SHA256))), 0);
   });
 });
 
