@@ -255,6 +255,9 @@ async function errorCodes(peer: Peer): Promise<[string, string][]> {
   }
   const cap = await peer.run(command(CC.GetCapability, [], [u32(6), u32(0x100 + 40), u32(1)]));
   note('TPM_PT_SPLIT_MAX', cap.readUInt32BE(23));
+  // TPM_CAP_COMMANDS from Commit: TPMA_CC of 0x18b..0x18e (handles, no nv / extensive / flushed).
+  const commands = await peer.run(command(CC.GetCapability, [], [u32(2), u32(CC.Commit), u32(4)]));
+  for (let i = 0; i < commands.readUInt32BE(15); i++) note(`TPMA_CC #${i}`, commands.readUInt32BE(19 + 4 * i));
   return out;
 }
 
@@ -348,7 +351,7 @@ describeInterop('ECC two-phase: mrtpm and swtpm answer the same raw commands ali
     assert.deepEqual(await counters(swtpm), [0, 1]);
   });
 
-  it('the error cases of ZGen_2Phase, Commit, EC_Ephemeral and ECDAA key creation give the same response codes', async () => {
+  it('the error cases of ZGen_2Phase, Commit, EC_Ephemeral and ECDAA key creation, SPLIT_MAX and the commands\' TPMA_CC are the same', async () => {
     const { mrtpm, swtpm } = target();
     const mine = await errorCodes(mrtpm);
     const theirs = await errorCodes(swtpm);
@@ -359,7 +362,7 @@ describeInterop('ECC two-phase: mrtpm and swtpm answer the same raw commands ali
       'ZGen_2Phase counter never committed': '0x4c4', 'ZGen_2Phase': '0x0', 'ZGen_2Phase counter used twice': '0x4c4',
       'ZGen_2Phase RSA key': '0x19c', 'ZGen_2Phase sign key': '0x182', 'Commit RSA key': '0x19c', 'Commit ECDSA key': '0x192',
       'Commit s2 without y2': '0x3d5', 'Commit P2 off the curve': '0x2e7', 'Commit P1 off the curve': '0x1e7', 'ECDH_KeyGen ECDAA sign key': '0x0',
-      'TPM_PT_SPLIT_MAX': '0x80',
+      'TPM_PT_SPLIT_MAX': '0x80', 'TPMA_CC #0': '0x200018b', 'TPMA_CC #2': '0x200018d', 'TPMA_CC #3': '0x18e',
     };
     for (const [name, rc] of mine) if (name in expected) assert.equal(rc, expected[name], name);
   });
