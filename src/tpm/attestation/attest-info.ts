@@ -87,5 +87,5 @@ export function signAttest(core: TpmCore, signer: AttestSigner, extraData: Uint8
   const attest = encode(TPMS_ATTEST, { magic: TPM_GENERATED_VALUE, qualifiedSigner, extraData, clockInfo: clock, firmwareVersion: fw, ...attested });
   if (!signer.key || !signer.scheme) return { attest, signature: NULL_SIGNATURE };
   const { key, scheme } = signer;
-  return { attest, signature: sign(key, scheme, hash(scheme.hashAlg, attest), (n) => core.random(n)) };
+  return { attest, signature: sign(key, scheme, hash(scheme.hashAlg, attest), core) };
 }

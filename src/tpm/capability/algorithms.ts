@@ -36,6 +36,8 @@ export const ALGORITHMS: readonly AlgorithmProperty[] = [
   { alg: TPM_ALG.OAEP, algProperties: DECRYPT },
   { alg: TPM_ALG.ECDSA, algProperties: SIGN },
   { alg: TPM_ALG.ECDH, algProperties: A.asymmetric | A.method },
+  { alg: TPM_ALG.ECDAA, algProperties: SIGN },
+  { alg: TPM_ALG.ECMQV, algProperties: A.asymmetric | A.method },
   { alg: TPM_ALG.KDF1_SP800_56A, algProperties: KDF },
   { alg: TPM_ALG.KDF2, algProperties: KDF },
   { alg: TPM_ALG.KDF1_SP800_108, algProperties: KDF },

@@ -9,6 +9,7 @@ import { MAX_DIGEST_SIZE } from '../spec/hash-algs.js';
 import type { TpmCore } from '../engine/tpm-core.js';
 import { COMMANDS } from '../commands/command-table.js';
 import { ECC_CURVES } from './ecc-curves.js';
+import { COMMIT_ARRAY_BYTES } from '../state/initial-state.js';
 import { PERSISTENT_OBJECTS_MAX } from '../objects/object-table.js';
 import { inLockout } from '../auth/dictionary-attack.js';
 
@@ -102,8 +103,8 @@ export const TPM_PROPERTIES: ReadonlyArray<readonly [number, PropertyValue]> = [
   [TPM_PT.PS_REVISION, fixed(PLATFORM_SPEC.revision)],
   [TPM_PT.PS_DAY_OF_YEAR, fixed(PLATFORM_SPEC.dayOfYear)],
   [TPM_PT.PS_YEAR, fixed(PLATFORM_SPEC.year)],
-  // No TPM2_Commit (ECDAA), so no split signing operations.
-  [TPM_PT.SPLIT_MAX, fixed(0)],
+  // The commitments Commit / EC_Ephemeral may have outstanding at once.
+  [TPM_PT.SPLIT_MAX, fixed(COMMIT_ARRAY_BYTES * 8)],
   [TPM_PT.TOTAL_COMMANDS, () => COMMANDS.size],
   [TPM_PT.LIBRARY_COMMANDS, () => COMMANDS.size],
   [TPM_PT.VENDOR_COMMANDS, fixed(0)],

@@ -1,24 +1,28 @@
 /**
- * Part 3 §14, asymmetric primitives: RSA_Encrypt, RSA_Decrypt, ECDH_KeyGen, ECDH_ZGen. The order
- * of the checks, and so which error wins, follows the reference implementation.
+ * Part 3 §14, asymmetric primitives: RSA_Encrypt, RSA_Decrypt, ECDH_KeyGen, ECDH_ZGen,
+ * ZGen_2Phase, ECC_Parameters. The order of the checks, and so which error wins, follows the
+ * reference implementation.
  */
 import { TPM_CC } from '../spec/tpm-cc.js';
 import { TPM_ALG, TPMA_OBJECT, anySet } from '../spec/constants.js';
 import { TPM_RC, TpmError } from '../spec/tpm-rc.js';
 import { hashInfo } from '../spec/hash-algs.js';
-import { struct } from '../marshal/codec.js';
+import { UINT16, restricted, struct } from '../marshal/codec.js';
 import { TPM2B_DATA, TPM2B_ECC_POINT, TPM2B_PUBLIC_KEY_RSA, TPMS_ALGORITHM_DETAIL_ECC, type EccPoint } from '../marshal/object-types.js';
 import { TPMI_ECC_CURVE } from '../marshal/public-parms-types.js';
 import type { Scheme } from '../marshal/public-parms-types.js';
 import { TPMT_RSA_DECRYPT } from '../marshal/signature-types.js';
 import { command } from '../engine/command-def.js';
-import { eccDomain, eccPublicKey, generateEccKey } from '../crypto/ecc.js';
+import { eccDomain, generateEccKey, isPointOnCurve } from '../crypto/ecc.js';
 import { ecdhPoint } from '../crypto/ecdh-point.js';
 import { rsaDecrypt, rsaEncrypt, type RsaEncryptionScheme } from '../crypto/rsa-encryption.js';
 import { eccCurve, type EccCurve } from '../capability/ecc-curves.js';
 import { curveOf, privateKeyOf, publicKeyOf } from '../objects/key-objects.js';
 import type { TpmObject } from '../objects/tpm-object.js';
+import { asParameter } from '../objects/object-loading.js';
 import { keyScheme } from '../objects/signatures.js';
+import { committedR, endCommit } from '../commit/commitments.js';
+import { twoPhaseKeyExchange } from '../crypto/ecc-key-exchange.js';
 
 
 /** The KDF hash ECC_Parameters reports by curve size. */
@@ -55,13 +59,20 @@ function encryptionScheme(key: TpmObject, requested: Scheme): RsaEncryptionSchem
 
 const modulusOf = (key: TpmObject): Uint8Array => key.publicArea.unique as Uint8Array;
 
-/** The ECC decrypt key at handle 1 that ECDH uses: restricted or non-decrypt keys are `rc` (handle 1). */
-function ecdhKey(key: TpmObject, rc: number): TpmObject {
+/** The unrestricted ECC decrypt key at handle 1 that ZGen uses: another type is TPM_RC_KEY, other attributes TPM_RC_ATTRIBUTES. */
+function ecdhKey(key: TpmObject): TpmObject {
   if (key.publicArea.type !== TPM_ALG.ECC) throw TpmError.handle(TPM_RC.KEY, 1);
   const a = key.publicArea.objectAttributes;
-  if (anySet(a, TPMA_OBJECT.restricted) || !anySet(a, TPMA_OBJECT.decrypt)) throw TpmError.handle(rc, 1);
+  if (anySet(a, TPMA_OBJECT.restricted) || !anySet(a, TPMA_OBJECT.decrypt)) throw TpmError.handle(TPM_RC.ATTRIBUTES, 1);
   return key;
 }
+
+/**
+ * TPMI_ECC_KEY_EXCHANGE+ (ZGen_2Phase's inScheme). SM2 is accepted although TPM_CAP_ALGS does not
+ * list it (no SM2 curve, no SM2 signatures): its key exchange works on any curve, as in libtpms.
+ */
+const KEY_EXCHANGE_SCHEMES: ReadonlySet<number> = new Set([TPM_ALG.ECDH, TPM_ALG.ECMQV, TPM_ALG.SM2, TPM_ALG.NULL]);
+const TPMI_ECC_KEY_EXCHANGE_NULL = restricted<number>(UINT16, (v) => KEY_EXCHANGE_SCHEMES.has(v), TPM_RC.SCHEME);
 
 /** d * P as TPMS_ECC_POINT with coordinates of the curve's size. */
 function multiplied(curve: EccCurve, point: EccPoint, d: Uint8Array): EccPoint {
@@ -112,7 +123,9 @@ export const ASYMMETRIC_COMMANDS = [
     params: struct({}),
     response: struct({ zPoint: TPM2B_ECC_POINT, pubPoint: TPM2B_ECC_POINT }),
     handler(ctx, [h]) {
-      const key = ecdhKey(ctx.core.object(h!), TPM_RC.KEY);
+      // Any ECC key: only its public point is used (the reference checks no attributes or scheme).
+      const key = ctx.core.object(h!);
+      if (key.publicArea.type !== TPM_ALG.ECC) throw TpmError.handle(TPM_RC.KEY, 1);
       const curve = curveOf(key.publicArea);
       const ephemeral = generateEccKey(curve, (n) => ctx.core.random(n));
       return { zPoint: multiplied(curve, key.publicArea.unique as EccPoint, ephemeral.d), pubPoint: { x: ephemeral.x, y: ephemeral.y } };
@@ -124,16 +137,37 @@ export const ASYMMETRIC_COMMANDS = [
     params: struct({ inPoint: TPM2B_ECC_POINT }),
     response: struct({ outPoint: TPM2B_ECC_POINT }),
     handler(ctx, [h], { inPoint }) {
-      const key = ecdhKey(ctx.core.object(h!), TPM_RC.ATTRIBUTES);
+      const key = ecdhKey(ctx.core.object(h!));
       const scheme = keyScheme(key)!.scheme;
       if (scheme !== TPM_ALG.ECDH && scheme !== TPM_ALG.NULL) throw TpmError.handle(TPM_RC.SCHEME, 1);
       const curve = curveOf(key.publicArea);
-      try {
-        eccPublicKey(curve, inPoint.x, inPoint.y);
-      } catch {
-        throw TpmError.parameter(TPM_RC.ECC_POINT, 1);
-      }
+      if (!isPointOnCurve(curve, inPoint)) throw TpmError.parameter(TPM_RC.ECC_POINT, 1);
       return { outPoint: multiplied(curve, inPoint, key.sensitive.sensitive) };
+    },
+  }),
+  command({
+    code: TPM_CC.ZGen_2Phase, name: 'ZGen_2Phase',
+    handles: [{ name: 'keyA', kind: 'OBJECT', auth: 'USER' }],
+    params: struct({ inQsB: TPM2B_ECC_POINT, inQeB: TPM2B_ECC_POINT, inScheme: TPMI_ECC_KEY_EXCHANGE_NULL, counter: UINT16 }),
+    response: struct({ outZ1: TPM2B_ECC_POINT, outZ2: TPM2B_ECC_POINT }),
+    handler(ctx, [h], { inQsB, inQeB, inScheme, counter }) {
+      const key = ecdhKey(ctx.core.object(h!));
+      // The key's scheme, if it has one, is the only one allowed.
+      const own = keyScheme(key)!.scheme;
+      if (own !== TPM_ALG.NULL && own !== inScheme) throw TpmError.parameter(TPM_RC.SCHEME, 3);
+      const scheme = own === TPM_ALG.NULL ? inScheme : own;
+      if (scheme === TPM_ALG.NULL) throw TpmError.parameter(TPM_RC.SCHEME, 3);
+      const curve = curveOf(key.publicArea);
+      if (!isPointOnCurve(curve, inQsB)) throw TpmError.parameter(TPM_RC.ECC_POINT, 1);
+      if (!isPointOnCurve(curve, inQeB)) throw TpmError.parameter(TPM_RC.ECC_POINT, 2);
+      const commitState = ctx.core.persistent.commit;
+      // EC_Ephemeral made the ephemeral key bound to no Name.
+      const r = committedR(commitState, curve, new Uint8Array(0), counter);
+      if (!r) throw TpmError.parameter(TPM_RC.VALUE, 4);
+      const { z1, z2 } = asParameter(3, () => twoPhaseKeyExchange(curve, scheme, key.sensitive.sensitive, r, inQsB, inQeB));
+      endCommit(commitState, counter);
+      ctx.core.touchPersistent();
+      return { outZ1: z1, outZ2: z2 };
     },
   }),
   command({

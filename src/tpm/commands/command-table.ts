@@ -14,6 +14,7 @@ import { CAPABILITY_COMMANDS } from './capability.js';
 import { OBJECT_COMMANDS } from './object.js';
 import { HIERARCHY_COMMANDS } from './hierarchy.js';
 import { ASYMMETRIC_COMMANDS } from './asymmetric.js';
+import { EPHEMERAL_ECC_COMMANDS } from './ephemeral-ecc.js';
 import { SIGNING_COMMANDS } from './signing.js';
 import { SYMMETRIC_COMMANDS } from './symmetric.js';
 import { DUPLICATION_COMMANDS } from './duplication.js';
@@ -44,6 +45,7 @@ const ALL: AnyCommand[] = [
   ...OBJECT_COMMANDS,
   ...HIERARCHY_COMMANDS,
   ...ASYMMETRIC_COMMANDS,
+  ...EPHEMERAL_ECC_COMMANDS,
   ...SIGNING_COMMANDS,
   ...SYMMETRIC_COMMANDS,
   ...DUPLICATION_COMMANDS,

@@ -52,7 +52,8 @@ export const SIGNING_COMMANDS = [
       } else if (digest.length !== hashInfo(scheme.hashAlg)!.digestSize) {
         throw TpmError.parameter(TPM_RC.SIZE, 1);
       }
-      return { signature: asParameter(2, () => sign(key, scheme, digest, (n) => core.random(n))) };
+      // As CryptSign's: unnumbered (an ECDAA count not outstanding is TPM_RC_VALUE).
+      return { signature: sign(key, scheme, digest, core) };
     },
   }),
 ];

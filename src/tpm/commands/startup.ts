@@ -8,7 +8,7 @@ import { command, type CommandContext } from '../engine/command-def.js';
 import { randomBytes } from '../crypto/random.js';
 import { NO_RESPONSE } from './no-response.js';
 import { applyHcrtm } from '../pcr/crtm-sequence.js';
-import { freshNullHierarchy } from '../state/initial-state.js';
+import { freshCommitState, freshNullHierarchy } from '../state/initial-state.js';
 import { daShutdown, daStartup } from '../auth/dictionary-attack.js';
 
 function startup(ctx: CommandContext, su: number): void {
@@ -30,6 +30,8 @@ function startup(ctx: CommandContext, su: number): void {
     Object.assign(p, freshNullHierarchy());
     // The command audit digest is state-reset data (the reference's CommandAuditStartup).
     p.commandAudit.digest = new Uint8Array(0);
+    // So are the ECC commitments: a new nonce ends every outstanding one.
+    p.commit = freshCommitState();
     v.savedSessions = new Map();
     v.contextCounter = 0n;
   } else {

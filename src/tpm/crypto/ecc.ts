@@ -51,6 +51,16 @@ export function eccPublicKey(curve: EccCurve, x: Uint8Array, y: Uint8Array): Key
   }
 }
 
+/** Whether (x, y) is a point of the curve (the reference's CryptEccIsPointOnCurve). */
+export function isPointOnCurve(curve: EccCurve, point: { x: Uint8Array; y: Uint8Array }): boolean {
+  try {
+    eccPublicKey(curve, point.x, point.y);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface EccDomain {
   p: Uint8Array;
   a: Uint8Array;

@@ -8,10 +8,10 @@ import { bytesOf, requireHashAlg } from './hash.js';
  * truncates to ceil(bits / 8) octets and, when `bits` is not a multiple of 8, clears the unused
  * high bits of the first octet (the output is a big-endian number of `bits` bits).
  */
-function counterMode(digestSize: number, bits: number, block: (counter: Uint8Array) => Uint8Array): Uint8Array {
+function counterMode(digestSize: number, bits: number, block: (counter: Uint8Array) => Uint8Array, firstCounter = 1): Uint8Array {
   if (!Number.isInteger(bits) || bits < 0 || bits > 0xffffffff) throw new RangeError(`invalid KDF output size ${bits}`);
   const out = new Uint8Array(Math.ceil(bits / 8));
-  for (let i = 1, at = 0; at < out.length; i++, at += digestSize) {
+  for (let i = firstCounter, at = 0; at < out.length; i++, at += digestSize) {
     out.set(block(u32be(i)).subarray(0, out.length - at), at);
   }
   if (bits % 8 !== 0) out[0] = out[0]! & ((1 << bits % 8) - 1);
@@ -21,6 +21,7 @@ function counterMode(digestSize: number, bits: number, block: (counter: Uint8Arr
 /**
  * KDFa, TPM 2.0 Part 1 §11.4.10.2: SP800-108 counter-mode KDF with HMAC.
  * K(i) = HMAC(key, [i]32 || label || 00 || contextU || contextV || [bits]32), i = 1, 2, ...
+ * `firstCounter` continues a stream in steps of `bits` (the reference's counterInOut).
  */
 export function kdfa(
   hashAlg: TPM_ALG_ID,
@@ -29,6 +30,7 @@ export function kdfa(
   contextU: Uint8Array,
   contextV: Uint8Array,
   bits: number,
+  firstCounter = 1,
 ): Uint8Array {
   const { name: nodeName, digestSize } = requireHashAlg(hashAlg);
   const labelBytes = nulTerminated(label);
@@ -36,7 +38,7 @@ export function kdfa(
     const h = createHmac(nodeName, key);
     for (const part of [counter, labelBytes, contextU, contextV, u32be(bits)]) h.update(part);
     return bytesOf(h.digest());
-  });
+  }, firstCounter);
 }
 
 /**

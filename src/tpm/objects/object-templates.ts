@@ -40,6 +40,16 @@ function checkAttributes(area: PublicArea, parent: PublicArea | undefined): void
   }
 }
 
+/** The asymmetric schemes of each use by key type (the reference's CryptIsAsymSignScheme / CryptIsAsymDecryptScheme). */
+const SIGN_SCHEMES: Partial<Record<number, readonly number[]>> = {
+  [TPM_ALG.RSA]: [TPM_ALG.RSASSA, TPM_ALG.RSAPSS],
+  [TPM_ALG.ECC]: [TPM_ALG.ECDSA, TPM_ALG.ECDAA, TPM_ALG.ECSCHNORR, TPM_ALG.SM2],
+};
+const DECRYPT_SCHEMES: Partial<Record<number, readonly number[]>> = {
+  [TPM_ALG.RSA]: [TPM_ALG.RSAES, TPM_ALG.OAEP],
+  [TPM_ALG.ECC]: [TPM_ALG.ECDH, TPM_ALG.ECMQV, TPM_ALG.SM2],
+};
+
 /** The scheme rules by key use (Part 3 §12.1.1, SchemeChecks). */
 function checkSchemes(area: PublicArea): void {
   const a = area.objectAttributes;
@@ -69,10 +79,21 @@ function checkSchemes(area: PublicArea): void {
         if (area.type === TPM_ALG.ECC && area.parameters.kdf.scheme !== TPM_ALG.NULL) throw new TpmError(TPM_RC.KDF);
         return;
       }
+      // One use, one scheme of that use: a sign key a signing scheme with a hash (or none, if
+      // unrestricted), a decrypt key a decryption scheme or none; a key of both uses or neither none.
+      if (sign === decrypt) {
+        if (scheme.scheme !== TPM_ALG.NULL) throw new TpmError(TPM_RC.SCHEME);
+      } else if (sign) {
+        if (SIGN_SCHEMES[area.type]!.includes(scheme.scheme)) {
+          if (scheme.hashAlg === TPM_ALG.NULL) throw new TpmError(TPM_RC.SCHEME);
+        } else if (restricted || scheme.scheme !== TPM_ALG.NULL) {
+          throw new TpmError(TPM_RC.SCHEME);
+        }
+      } else if (scheme.scheme !== TPM_ALG.NULL && !DECRYPT_SCHEMES[area.type]!.includes(scheme.scheme)) {
+        throw new TpmError(TPM_RC.SCHEME);
+      }
       // Only storage keys carry a symmetric algorithm.
       if (symmetric.algorithm !== TPM_ALG.NULL) throw new TpmError(TPM_RC.SYMMETRIC);
-      if (restricted && sign && scheme.scheme === TPM_ALG.NULL) throw new TpmError(TPM_RC.SCHEME);
-      if (sign && decrypt && scheme.scheme !== TPM_ALG.NULL) throw new TpmError(TPM_RC.SCHEME);
       if (scheme.scheme !== TPM_ALG.NULL && scheme.hashAlg !== undefined && hashInfo(scheme.hashAlg) === undefined) throw new TpmError(TPM_RC.HASH);
       return;
     }

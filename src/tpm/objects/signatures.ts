@@ -10,19 +10,30 @@ import { hmac } from '../crypto/hash.js';
 import { timingSafeEqual } from '../auth/compare.js';
 import { rsassaSign, rsassaVerify, rsapssSign, rsapssVerify, pssSaltLength } from '../crypto/rsa-signature.js';
 import { ecdsaSign, ecdsaVerify } from '../crypto/ecdsa.js';
+import { ecdaaSign } from '../crypto/ecdaa.js';
+import { committedR, endCommit } from '../commit/commitments.js';
+import type { CommitState } from '../state/tpm-state.js';
 import type { Scheme } from '../marshal/public-parms-types.js';
 import type { EccPoint } from '../marshal/object-types.js';
 import type { Signature } from '../marshal/signature-types.js';
 import type { TpmObject } from './tpm-object.js';
 import { curveOf, privateKeyOf, publicKeyOf } from './key-objects.js';
 
-type SigningKey = Pick<TpmObject, 'publicArea' | 'sensitive'>;
+type SigningKey = Pick<TpmObject, 'publicArea' | 'sensitive' | 'name'>;
+
+/** What signing needs of the TPM: randomness, and the commitments that ECDAA signatures use up. */
+export interface SigningContext {
+  random(n: number): Uint8Array;
+  readonly persistent: { commit: CommitState };
+  touchPersistent(): void;
+}
 
 interface Signer {
   /** The object type whose keys use the scheme. */
   type: number;
-  sign(key: SigningKey, h: HashAlgInfo, digest: Uint8Array, rng: (n: number) => Uint8Array): Uint8Array[];
-  verify(key: SigningKey, h: HashAlgInfo, digest: Uint8Array, parts: Uint8Array[]): boolean;
+  sign(key: SigningKey, h: HashAlgInfo, digest: Uint8Array, tpm: SigningContext, scheme: Scheme): Uint8Array[];
+  /** Absent for ECDAA: the TPM cannot verify what it signs (CryptValidateSignature: TPM_RC_SCHEME). */
+  verify?(key: SigningKey, h: HashAlgInfo, digest: Uint8Array, parts: Uint8Array[]): boolean;
 }
 
 const modulusBytes = (key: SigningKey): number => (key.publicArea.unique as Uint8Array).length;
@@ -36,17 +47,31 @@ const SIGNERS: Partial<Record<number, Signer>> = {
   },
   [TPM_ALG.RSAPSS]: {
     type: TPM_ALG.RSA,
-    sign: (key, h, digest, rng) =>
-      [rsapssSign(privateKeyOf(key), h, digest, modulusBytes(key), rng(pssSaltLength(h, modulusBytes(key))))],
+    sign: (key, h, digest, tpm) =>
+      [rsapssSign(privateKeyOf(key), h, digest, modulusBytes(key), tpm.random(pssSaltLength(h, modulusBytes(key))))],
     verify: (key, h, digest, [sig]) => sig!.length === modulusBytes(key) && rsapssVerify(publicKeyOf(key.publicArea), h, digest, sig!),
   },
   [TPM_ALG.ECDSA]: {
     type: TPM_ALG.ECC,
-    sign: (key, _h, digest, rng) => {
-      const { r, s } = ecdsaSign(curveOf(key.publicArea), key.sensitive.sensitive, digest, rng);
+    sign: (key, _h, digest, tpm) => {
+      const { r, s } = ecdsaSign(curveOf(key.publicArea), key.sensitive.sensitive, digest, (n) => tpm.random(n));
       return [r, s];
     },
     verify: (key, _h, digest, [r, s]) => ecdsaVerify(curveOf(key.publicArea), point(key).x, point(key).y, digest, { r: r!, s: s! }),
+  },
+  [TPM_ALG.ECDAA]: {
+    type: TPM_ALG.ECC,
+    // The second half of a Commit by this key: its r, once. A count not outstanding is TPM_RC_VALUE.
+    sign: (key, h, digest, tpm, scheme) => {
+      const curve = curveOf(key.publicArea);
+      const count = scheme.count ?? 0;
+      const r = committedR(tpm.persistent.commit, curve, key.name, count);
+      if (!r) throw new TpmError(TPM_RC.VALUE);
+      const { k, s } = ecdaaSign(curve, h.alg, key.sensitive.sensitive, r, digest, (n) => tpm.random(n));
+      endCommit(tpm.persistent.commit, count);
+      tpm.touchPersistent();
+      return [k, s];
+    },
   },
   [TPM_ALG.HMAC]: {
     type: TPM_ALG.KEYEDHASH,
@@ -63,15 +88,16 @@ export function keyScheme(key: SigningKey): Scheme | undefined {
 
 /**
  * The scheme a signature with `key` uses (CryptSelectSignScheme): the key's when `requested` is
- * NULL, `requested` when the key has none, and either when both agree. Anything else, or a scheme
- * the key's type cannot sign with, is TPM_RC_SCHEME.
+ * NULL (unless it is ECDAA, whose commit count only the caller can name), `requested` when the key
+ * has none, and either when both agree. Anything else, or a scheme the key's type cannot sign
+ * with, is TPM_RC_SCHEME.
  */
 export function selectSignScheme(key: SigningKey, requested: Scheme): Scheme & { hashAlg: number } {
   const own = keyScheme(key);
   if (!own) throw new TpmError(TPM_RC.SCHEME);
   let chosen: Scheme;
   if (own.scheme === TPM_ALG.NULL) chosen = requested;
-  else if (requested.scheme === TPM_ALG.NULL) chosen = own;
+  else if (requested.scheme === TPM_ALG.NULL && own.scheme !== TPM_ALG.ECDAA) chosen = own;
   else if (own.scheme === requested.scheme && own.hashAlg === requested.hashAlg) chosen = requested;
   else throw new TpmError(TPM_RC.SCHEME);
   if (SIGNERS[chosen.scheme]?.type !== key.publicArea.type || chosen.hashAlg === undefined) throw new TpmError(TPM_RC.SCHEME);
@@ -79,10 +105,10 @@ export function selectSignScheme(key: SigningKey, requested: Scheme): Scheme & {
 }
 
 /** Signs `digest` with a scheme selectSignScheme chose. */
-export function sign(key: SigningKey, scheme: Scheme & { hashAlg: number }, digest: Uint8Array, rng: (n: number) => Uint8Array): Signature {
+export function sign(key: SigningKey, scheme: Scheme & { hashAlg: number }, digest: Uint8Array, tpm: SigningContext): Signature {
   const h = hashInfo(scheme.hashAlg);
   if (!h) throw new TpmError(TPM_RC.SCHEME);
-  return { sigAlg: scheme.scheme, hash: scheme.hashAlg, parts: SIGNERS[scheme.scheme]!.sign(key, h, digest, rng) };
+  return { sigAlg: scheme.scheme, hash: scheme.hashAlg, parts: SIGNERS[scheme.scheme]!.sign(key, h, digest, tpm, scheme) };
 }
 
 /**
@@ -92,7 +118,7 @@ export function sign(key: SigningKey, scheme: Scheme & { hashAlg: number }, dige
  */
 export function verifySignature(key: SigningKey, digest: Uint8Array, signature: Signature): void {
   const signer = SIGNERS[signature.sigAlg];
-  if (!signer || signer.type !== key.publicArea.type) throw new TpmError(TPM_RC.SCHEME);
+  if (!signer?.verify || signer.type !== key.publicArea.type) throw new TpmError(TPM_RC.SCHEME);
   const own = keyScheme(key)!;
   if (signature.sigAlg === TPM_ALG.HMAC && own.scheme !== TPM_ALG.NULL && own.hashAlg !== signature.hash) {
     throw new TpmError(TPM_RC.SIGNATURE);

@@ -3,7 +3,7 @@ import { TPM_ALG } from '../spec/constants.js';
 import { LIMITS } from '../spec/limits.js';
 import { TPM_CC } from '../spec/tpm-cc.js';
 import { randomBytes } from '../crypto/random.js';
-import type { BankAllocation, CommandAuditState, DictionaryAttackState, PersistentState, VolatileState } from './tpm-state.js';
+import type { BankAllocation, CommandAuditState, CommitState, DictionaryAttackState, PersistentState, VolatileState } from './tpm-state.js';
 
 export const DEFAULT_PCR_BANKS = [TPM_ALG.SHA256, TPM_ALG.SHA384];
 
@@ -35,6 +35,7 @@ export function manufacture(banks: readonly number[] = DEFAULT_PCR_BANKS): Persi
     nvMaxCounter: 0n,
     commandAudit: manufacturedCommandAudit(),
     dictionaryAttack: { ...DA_DEFAULTS, daUsed: false },
+    commit: freshCommitState(),
   };
 }
 
@@ -45,6 +46,16 @@ export function manufacture(banks: readonly number[] = DEFAULT_PCR_BANKS): Persi
 export const DA_DEFAULTS: Readonly<Omit<DictionaryAttackState, 'daUsed' | 'served'>> = {
   failedTries: 0, maxTries: 3, recoveryTime: 1000, lockoutRecovery: 1000, lockOutAuthEnabled: true,
 };
+
+/**
+ * The commit state of a TPM Reset (the reference's CryptStartup): counter 0, no commitments, a new
+ * nonce of the largest digest size (TPM2B_NONCE), so no r of an earlier epoch can be derived again.
+ */
+export const freshCommitState = (): CommitState =>
+  ({ counter: 0n, nonce: randomBytes(64), array: new Uint8Array(COMMIT_ARRAY_BYTES) });
+
+/** 128 commitments may be outstanding at once (TPM_PT_SPLIT_MAX), as the reference's commitArray. */
+export const COMMIT_ARRAY_BYTES = 16;
 
 /**
  * Command audit as manufactured (the reference's CommandAuditPreInstall_Init): only
@@ -112,6 +123,10 @@ export function upgradePersistent(p: PersistentState): boolean {
   }
   if (!old.dictionaryAttack) {
     p.dictionaryAttack = { ...DA_DEFAULTS, daUsed: false };
+    upgraded = true;
+  }
+  if (!old.commit) {
+    p.commit = freshCommitState();
     upgraded = true;
   }
   return upgraded;

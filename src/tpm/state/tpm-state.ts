@@ -61,6 +61,8 @@ export interface PersistentState {
   commandAudit: CommandAuditState;
   /** Dictionary-attack protection (Part 1 §19.8); absent in states older than DA. */
   dictionaryAttack: DictionaryAttackState;
+  /** ECC commitments (Commit, EC_Ephemeral); absent in states older than them. */
+  commit: CommitState;
 }
 
 /**
@@ -84,6 +86,19 @@ export interface DictionaryAttackState {
    * and toward re-enabling lockoutAuth, which the next Startup carries on (ACCUMULATE_SELF_HEAL_TIMER).
    */
   served?: { selfHeal: bigint; lockout: bigint };
+}
+
+/**
+ * The commitments of split ECC operations (ECDAA signing, ZGen_2Phase): the reference's
+ * state-reset data commitCounter, commitNonce and commitArray, kept here and renewed at TPM Reset.
+ */
+export interface CommitState {
+  /** Incremented by each commitment (Commit, EC_Ephemeral); its low 16 bits name it. */
+  counter: bigint;
+  /** KDFa key from which each commitment's secret r is derived with its counter value. */
+  nonce: Uint8Array;
+  /** One bit per counter value modulo its width: set from commitment until its one use. */
+  array: Uint8Array;
 }
 
 /**

@@ -49,7 +49,7 @@ const CASES: [string, string, number][] = [
   ['ecc kdf KDF1_SP800_108 sha512', '0023 0010 0010 0003 0022 000d', RC.SUCCESS],
   ['ecc bad scheme', '0023 0010 0099 0003 0010', RC.SCHEME],
   ['ecc scheme RSASSA', '0023 0010 0014 000b 0003 0010', RC.SCHEME],
-  ['ecc ECDAA (not implemented)', '0023 0010 001a 000b 0001 0003 0010', RC.SCHEME],
+  ['ecc ECDAA sha256 count 1', '0023 0010 001a 000b 0001 0003 0010', RC.SUCCESS],
   ['ecc ECDSA NULL hash', '0023 0010 0018 0010 0003 0010', RC.HASH],
   // KEYEDHASH: scheme
   ['keyedhash NULL', '0008 0010', RC.SUCCESS],
