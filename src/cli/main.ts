@@ -9,6 +9,7 @@ import { addMrCommand } from './mr-command.js';
 import { addManufactureCommand } from './manufacture.js';
 import { addCaCommand } from './ca-command.js';
 import { addCompareCommand } from './compare-command.js';
+import { addEventlogCommand } from './eventlog-command.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -33,5 +34,6 @@ addManufactureCommand(program);
 addCaCommand(program);
 addMrCommand(program);
 addCompareCommand(program);
+addEventlogCommand(program);
 
 await program.parseAsync();
