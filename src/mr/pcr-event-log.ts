@@ -20,6 +20,7 @@ export function pcrClientEvents(h: PcrHistory): TcgPcrEvent[] {
 export function exportNotes(h: PcrHistory): string[] {
   const notes = [...h.superseded].map(([pcr, n]) => `PCR ${pcr}: ${n} extend(s) before its last reset are left out (a TCG log cannot record the reset)`);
   if (h.fromAllOnes.length > 0) notes.push(`PCR ${h.fromAllOnes.join(', ')}: started at all ones (no DRTM since Startup); a TCG log replays from zero, so these will not replay`);
+  if (h.beginsAtResume) notes.push('the log begins at a Resume: the PCRs it kept (0-15) hold extends from before the log, which it cannot show, so they will not replay');
   if (h.partialExtends > 0) notes.push(`${h.partialExtends} extend(s) named only some banks; their records carry fewer digests than the log has banks (tpm2-tools replays them, the PFP does not allow them)`);
   return notes;
 }

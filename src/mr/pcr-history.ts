@@ -29,6 +29,8 @@ export interface PcrHistory {
   readonly fromAllOnes: number[];
   /** Extends whose digests do not cover every active bank that holds their PCR. */
   readonly partialExtends: number;
+  /** The log's first Startup is a Resume: the PCRs it kept have history from before the log. */
+  readonly beginsAtResume: boolean;
 }
 
 type ResetOrigin = 'startup' | 'zero';
@@ -40,9 +42,11 @@ class Boot {
   readonly superseded = new Map<number, number>();
   allocation: readonly BankAllocation[];
   pcr0: { locality: number; hcrtm: readonly TaggedHash[] };
+  readonly beginsAtResume: boolean;
 
   constructor(e: StartupEvent) {
     this.allocation = e.allocation;
+    this.beginsAtResume = e.startup === 'resume';
     this.pcr0 = { locality: e.locality, hcrtm: e.hcrtm };
   }
 
@@ -101,5 +105,6 @@ export function pcrHistory(events: readonly CcEvent[]): PcrHistory {
     superseded: b.superseded,
     fromAllOnes: [...b.pending.keys()].filter((pcr) => PCR_ATTRIBUTES[pcr]?.initOnes && b.origin.get(pcr) !== 'zero').sort((x, y) => x - y),
     partialExtends: extendsInOrder.filter((e) => !covers(e)).length,
+    beginsAtResume: b.beginsAtResume,
   };
 }

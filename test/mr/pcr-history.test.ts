@@ -182,6 +182,13 @@ describe('mr/pcr-history: the PCR history a TCG log can state', function () {
     assert.deepEqual(pcrHistory([startup('reset'), extend(18, 1), ...drtm, extend(17, 2), extend(18, 3)].map(record)).fromAllOnes, []);
   });
 
+  it('a log that begins at a Resume is reported: the PCRs it kept have an earlier history', () => {
+    const h = pcrHistory([startup('resume'), extend(8, 1)].map(record));
+    assert.ok(h.beginsAtResume);
+    assert.match(exportNotes(h).join('\n'), /the log begins at a Resume/);
+    assert.equal(pcrHistory([startup('reset'), startup('resume')].map(record)).beginsAtResume, false);
+  });
+
   it('a log without a Startup marker has no history to export', () => {
     assert.throws(() => pcrHistory([extend(8, 1)].map(record)), /no Startup marker/);
   });
