@@ -83,13 +83,12 @@ export function pcrHistory(events: readonly CcEvent[]): PcrHistory {
     if (e.kind === 'startup') {
       if (boot && e.startup === 'resume') boot.resume(e);
       else boot = new Boot(e);
-    } else if (!boot) {
-      // Before the first Startup marker: not part of any boot the log shows.
-    } else if (e.kind === 'pcr-reset') {
-      boot.reset(e.pcr, 'zero');
-    } else {
-      boot.extend(seq, e);
+      return;
     }
+    // Records before the first Startup marker belong to no boot the log shows.
+    if (!boot) return;
+    if (e.kind === 'pcr-reset') boot.reset(e.pcr, 'zero');
+    else boot.extend(seq, e);
   });
   if (!boot) throw new Error('the MR event log has no Startup marker, so it holds no PCR history');
   const b = boot;

@@ -1,6 +1,7 @@
 /**
  * The exported PCR history against the TPM itself: whatever the sequence of PCR_Extend,
- * PCR_Event, PCR_Reset, TPM Restart at localities 0-3, Resume, H-CRTM and DRTM on the engine with
+ * PCR_Event, PCR_Reset, TPM Restart at localities 0 and 3, Resume, H-CRTM (before a Startup(CLEAR)
+ * or a Resume) and DRTM on the engine with
  * the mirror, the exported TCG log, replayed here by the PFP rules (written out in this file: PCR
  * 0 starts from the StartupLocality event or the H-CRTM event, EV_NO_ACTION extends nothing),
  * gives the TPM's PCR values. And scenarios built from mirror events check what is left out.
@@ -53,7 +54,7 @@ type Op =
   | { t: 'reset'; pcr: number; locality: number }
   | { t: 'restart'; locality: number }
   | { t: 'resume' }
-  | { t: 'hcrtm'; data: Uint8Array }
+  | { t: 'hcrtm'; data: Uint8Array; resume: boolean }
   | { t: 'drtm'; data: Uint8Array };
 
 const pcr = fc.integer({ min: 0, max: 23 });
@@ -64,7 +65,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ t: fc.constant('reset' as const), pcr: fc.constantFrom(16, 20, 21, 22, 23), locality }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('restart' as const), locality: fc.constantFrom(0, 3) }) },
   { weight: 1, arbitrary: fc.constant({ t: 'resume' as const }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('hcrtm' as const), data: fc.uint8Array({ maxLength: 32 }) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('hcrtm' as const), data: fc.uint8Array({ maxLength: 32 }), resume: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('drtm' as const), data: fc.uint8Array({ maxLength: 32 }) }) },
 );
 
@@ -98,10 +99,15 @@ function run(banks: Bank[], ops: Op[]): void {
           assert.equal(exec(commands.startup(SU_STATE)), 0);
           break;
         case 'hcrtm':
-          tpm.powerOff();
-          tpm.powerOn();
+          if (o.resume) {
+            assert.equal(exec(commands.shutdown(SU_STATE)), 0);
+            tpm.init();
+          } else {
+            tpm.powerOff();
+            tpm.powerOn();
+          }
           measure(o.data);
-          assert.equal(exec(commands.startup(SU_CLEAR)), 0);
+          assert.equal(exec(commands.startup(o.resume ? SU_STATE : SU_CLEAR)), 0);
           break;
         case 'drtm':
           measure(o.data);
