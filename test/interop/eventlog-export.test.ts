@@ -3,7 +3,8 @@
  * `mrtpm serve --mr tdx-sim`, the vTPM stops, the export is written, and tpm2-tools 5.4's
  * tpm2_eventlog must parse the TCG log and replay the PCR values tpm2_pcrread read before the stop.
  * The CEL export must hold the same records in the CEL-JSON structure. A second case starts the
- * TPM at locality 3 (raw mssim Startup), which the PFP's StartupLocality event records.
+ * TPM at locality 3 (raw mssim Startup), which the PFP's StartupLocality event records; a third runs
+ * an H-CRTM sequence before Startup, which EV_EFI_HCRTM_EVENT records.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -21,6 +22,10 @@ import { tpm2 } from '../helpers/tpm2-tools.js';
 
 const run = promisify(execFile);
 const TPM2_EVENTLOG = '/usr/bin/tpm2_eventlog';
+/** mssim TPM-port hash signals (TpmTcpProtocol.h): _TPM_Hash_Start, _TPM_Hash_Data, _TPM_Hash_End. */
+const MSSIM_HASH_START = 5;
+const MSSIM_HASH_DATA = 6;
+const MSSIM_HASH_END = 7;
 
 /** `mrtpm eventlog export`, its stderr (the notes) alongside. */
 async function exportLog(state: string, format: 'tcg' | 'cel', out: string): Promise<string> {
@@ -49,8 +54,10 @@ function checkCel(text: string, tcg: EventlogEntry[]): void {
     assert.deepEqual(Object.keys(r.content), ['event_type', 'event_data']);
     for (const d of r.digests) assert.match(d.digest, /^[0-9a-f]+$/);
   }
+  // tpm2-tools 5.4 has no name for EV_EFI_HCRTM_EVENT.
+  const toolName = (t: string | number): string | number => (t === 'EV_EFI_HCRTM_EVENT' ? 'Unknown event type' : t);
   assert.deepEqual(
-    records.map((r) => ({ pcrIndex: r.pcr, eventType: r.content.event_type, digests: r.digests.map((d) => [d.hashAlg, d.digest]), event: r.content.event_data })),
+    records.map((r) => ({ pcrIndex: r.pcr, eventType: toolName(r.content.event_type), digests: r.digests.map((d) => [d.hashAlg, d.digest]), event: r.content.event_data })),
     tcg,
   );
 }
@@ -173,5 +180,61 @@ describe('eventlog export with tpm2-tools (mssim, tdx-sim): tpm2_eventlog replay
     const cel = readFileSync(celPath, 'utf8');
     checkCel(cel, events);
     assert.equal((JSON.parse(cel) as CelRecord[])[0]!.content.event_data, Buffer.from('StartupLocality\0\x03', 'latin1').toString('hex'));
+  });
+  it('H-CRTM before Startup (mssim hash signals): EV_EFI_HCRTM_EVENT opens PCR 0', async () => {
+    const state = await tempDir();
+    const server = await startMrtpm({ protocol: 'mssim', stateDir: state, pcrBanks: ['sha256', 'sha384'], extraArgs: ['--mr', 'tdx-sim'] });
+    const crtm = randomBytes(100);
+    const d0 = randomBytes(48);
+    let read: Map<string, Map<number, string>>;
+    try {
+      const raw = await connectMssim(server.port);
+      try {
+        const signal = async (frame: Buffer): Promise<void> => {
+          raw.tpm.send(frame);
+          assert.equal((await raw.tpm.stream.read(4, 5000)).readUInt32BE(0), 0, 'signal acknowledged');
+        };
+        const u32 = (n: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
+        await signal(u32(MSSIM_HASH_START));
+        await signal(Buffer.concat([u32(MSSIM_HASH_DATA), u32(crtm.length), crtm]));
+        await signal(u32(MSSIM_HASH_END));
+        expectSuccess(await raw.tpm.transmit(commands.startup()), 'Startup(CLEAR)');
+      } finally {
+        raw.tpm.close();
+        raw.platform.close();
+      }
+      await tpm2(server.tcti, 'pcrextend', [`0:sha384=${d0.toString('hex')}`]);
+      await tpm2(server.tcti, 'pcrextend', [`2:sha256=${randomBytes(32).toString('hex')},sha384=${randomBytes(48).toString('hex')}`]);
+      read = parsePcrRead(await tpm2(server.tcti, 'pcrread', ['sha256:0,2+sha384:0,2']));
+    } finally {
+      await server.stop();
+    }
+    const locality4 = (size: number): Buffer => { const b = Buffer.alloc(size); b[size - 1] = 4; return b; };
+    const hcrtm = (bank: string, size: number): Buffer => createHash(bank).update(locality4(size)).update(createHash(bank).update(crtm).digest()).digest();
+    assert.equal(read.get('sha256')?.get(0), hcrtm('sha256', 32).toString('hex'), 'the TPM put H(0...04 || H(CRTM)) in PCR 0');
+    assert.equal(read.get('sha384')?.get(0), createHash('sha384').update(hcrtm('sha384', 48)).update(d0).digest('hex'));
+
+    const tcgPath = join(state, 'eventlog.bin');
+    await exportLog(state, 'tcg', tcgPath);
+    const yaml = (await run(TPM2_EVENTLOG, [tcgPath])).stdout;
+    const events = parseEventlogEvents(yaml);
+    // tpm2-tools 5.4 predates EV_EFI_HCRTM_EVENT (0x80000010): it names the type "Unknown event type".
+    assert.deepEqual(events.map((e) => `${e.pcrIndex} ${e.eventType}`), ['0 Unknown event type', '0 EV_EVENT_TAG', '2 EV_EVENT_TAG']);
+    assert.match(yaml, /EventType: Unknown event type\n {2}DigestCount: 2/);
+    assert.deepEqual(events[0]!.digests, ['sha256', 'sha384'].map((b) => [b, createHash(b).update(crtm).digest('hex')]));
+    assert.equal(events[0]!.event, Buffer.from('HCRTM').toString('hex'));
+
+    // As with StartupLocality, tpm2-tools 5.4 starts PCR 0 at zero; the PFP rule is applied here.
+    const replayed = parsePcrRead(yaml.slice(yaml.indexOf('\npcrs:\n')));
+    for (const bank of ['sha256', 'sha384']) {
+      assert.equal(replayed.get(bank)?.get(2), read.get(bank)?.get(2), `${bank}:2`);
+      const size = bank === 'sha256' ? 32 : 48;
+      const pcr0 = events.filter((e) => e.pcrIndex === 0).flatMap((e) => e.digests.filter(([b]) => b === bank))
+        .reduce((v, [, d]) => createHash(bank).update(v).update(Buffer.from(d, 'hex')).digest(), locality4(size));
+      assert.equal(pcr0.toString('hex'), read.get(bank)?.get(0), `${bank}:0`);
+    }
+    const celPath = join(state, 'eventlog.json');
+    await exportLog(state, 'cel', celPath);
+    checkCel(readFileSync(celPath, 'utf8'), events);
   });
 });
