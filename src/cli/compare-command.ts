@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { parseBanks } from './options.js';
+import { operatorAction } from './operator-action.js';
 import { DEFAULT_SCENARIO, parseScenario } from './compare/scenario.js';
 import { runComparison, type SimulatedPlatform } from './compare/compare-run.js';
 import { comparisonJson, renderComparison } from './compare/compare-report.js';
@@ -28,14 +29,9 @@ export function addCompareCommand(program: Command): void {
     .addOption(new Option('--pcr-banks <list>', 'PCR banks of the vTPM').argParser(parseBanks).default(parseBanks('sha256,sha384')))
     .addOption(new Option('--pcrs <list>', 'PCRs to show, with their registers').default('10,16,23'))
     .addOption(new Option('--json', 'as JSON').default(false))
-    .action(async (o: CompareFlags) => {
-      try {
-        const scenario = o.scenario ? parseScenario(JSON.parse(readFileSync(o.scenario, 'utf8'))) : DEFAULT_SCENARIO;
-        const run = await runComparison(scenario, { mr: o.mr, pcrBanks: o.pcrBanks, pcrs: parsePcrList(o.pcrs) });
-        process.stdout.write(o.json ? comparisonJson(run) : renderComparison(run));
-      } catch (err) {
-        process.stderr.write(`mrtpm compare: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exitCode = 1;
-      }
-    });
+    .action(operatorAction('compare')(async (o: CompareFlags) => {
+      const scenario = o.scenario ? parseScenario(JSON.parse(readFileSync(o.scenario, 'utf8'))) : DEFAULT_SCENARIO;
+      const run = await runComparison(scenario, { mr: o.mr, pcrBanks: o.pcrBanks, pcrs: parsePcrList(o.pcrs) });
+      process.stdout.write(o.json ? comparisonJson(run) : renderComparison(run));
+    }));
 }

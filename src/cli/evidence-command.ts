@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { addMrOptions, parseHex, type MrOptions } from './mr-options.js';
 import { logFilePath, openReportSource } from './mr-setup.js';
 import { parsePort } from './options.js';
+import { operatorAction } from './operator-action.js';
 import { MssimClient } from '../client/mssim-client.js';
 import { LocalCaFiles } from '../store/local-ca-files.js';
 import { openLocalCa } from '../ca/local-ca.js';
@@ -74,16 +75,6 @@ async function verifyCommand(file: string, o: VerifyFlags): Promise<void> {
   process.exitCode = ok ? 0 : 1;
 }
 
-/** A failure is one line on stderr and exit status 2 (verify's 1 means "the evidence does not hold"). */
-const reported = <A extends unknown[]>(name: string, action: (...args: A) => Promise<void>) => async (...args: A): Promise<void> => {
-  try {
-    await action(...args);
-  } catch (err) {
-    process.stderr.write(`mrtpm ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 2;
-  }
-};
-
 export function addEvidenceCommands(program: Command): void {
   addMrOptions(program.command('attest'))
     .description('collect evidence from the serving vTPM: an AK quote bound to the hardware report, with the PCRs and the MR log')
@@ -93,7 +84,7 @@ export function addEvidenceCommands(program: Command): void {
     .addOption(new Option('--out <file>', 'write the bundle here (default: stdout)'))
     .addOption(new Option('--host <address>', 'the vTPM\'s mssim address').default('127.0.0.1'))
     .addOption(new Option('--port <port>', 'the vTPM\'s mssim TPM port').argParser(parsePort).default(2321))
-    .action(reported('attest', (o: AttestFlags) => attest(o)));
+    .action(operatorAction('attest')((o: AttestFlags) => attest(o)));
   program.command('verify')
     .description('check an evidence bundle; exit 0 only if every check holds')
     .argument('<bundle>', 'the JSON `mrtpm attest` wrote')
@@ -102,5 +93,5 @@ export function addEvidenceCommands(program: Command): void {
     .addOption(new Option('--hw-key <file>', 'public key of the hardware report signer (simulators: <register file>.attest-key.pub.pem)'))
     .addOption(new Option('--policy <file>', 'reference values: {"pcrs": {"sha256:0": "<hex>"}, "registers": {"rtmr0": "<hex>"}}'))
     .addOption(new Option('--json', 'as JSON').default(false))
-    .action(reported('verify', (bundle: string, o: VerifyFlags) => verifyCommand(bundle, o)));
+    .action(operatorAction('verify')((bundle: string, o: VerifyFlags) => verifyCommand(bundle, o)));
 }

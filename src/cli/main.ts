@@ -10,6 +10,7 @@ import { addManufactureCommand } from './manufacture.js';
 import { addCaCommand } from './ca-command.js';
 import { addCompareCommand } from './compare-command.js';
 import { addEvidenceCommands } from './evidence-command.js';
+import { addEventlogCommand } from './eventlog-command.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -35,5 +36,6 @@ addCaCommand(program);
 addMrCommand(program);
 addCompareCommand(program);
 addEvidenceCommands(program);
+addEventlogCommand(program);
 
 await program.parseAsync();

@@ -37,8 +37,11 @@ const CHECKPOINT_FILE = 'replay-checkpoint.json';
 const CHECKPOINT_EVERY = 1024 * 1024;
 
 const registerFilePath = (o: MrOptions): string => resolve(o.mrRegisters ?? join(o.state, `${o.mr}.registers`));
-const logDirPath = (o: MrOptions): string => resolve(o.mrLog ?? (o.mr === 'tsm-mr' ? RUN_DIR : join(o.state, `${o.mr}.log`)));
-export const logFilePath = (o: MrOptions): string => join(logDirPath(o), LOG_FILE);
+/** What locates the MR log directory. */
+export type MrLogLocation = Pick<MrOptions, 'state' | 'mr' | 'mrLog'>;
+
+const logDirPath = (o: MrLogLocation): string => resolve(o.mrLog ?? (o.mr === 'tsm-mr' ? RUN_DIR : join(o.state, `${o.mr}.log`)));
+export const logFilePath = (o: MrLogLocation): string => join(logDirPath(o), LOG_FILE);
 /** Where a serving vTPM takes operator requests for its registers (server/mr-control.ts). */
 export const controlSocketPath = (o: MrOptions): string => join(logDirPath(o), CONTROL_SOCKET);
 

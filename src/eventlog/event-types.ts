@@ -44,11 +44,14 @@ export const EVENT_TYPES = {
 } as const;
 
 /** The types mrtpm's own code writes or treats specially. */
-export const { EV_NO_ACTION, EV_EVENT_TAG } = EVENT_TYPES;
+export const { EV_NO_ACTION, EV_EVENT_TAG, EV_EFI_HCRTM_EVENT } = EVENT_TYPES;
 
 const NAMES = new Map<number, string>(Object.entries(EVENT_TYPES).map(([name, value]) => [value, name]));
 
+/** "EV_NO_ACTION" etc., or undefined for a type outside the table. */
+export const knownEventTypeName = (eventType: number): string | undefined => NAMES.get(eventType);
+
 /** "EV_NO_ACTION" etc.; a type outside the table as 8-digit hex ("0x0000abcd"). */
 export function eventTypeName(eventType: number): string {
-  return NAMES.get(eventType) ?? `0x${eventType.toString(16).padStart(8, '0')}`;
+  return knownEventTypeName(eventType) ?? `0x${eventType.toString(16).padStart(8, '0')}`;
 }

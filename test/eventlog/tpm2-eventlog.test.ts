@@ -13,28 +13,10 @@ import type { CcEvent } from '../../src/eventlog/cc-event.js';
 import { encodeCcEventLog, newCcEventLog } from '../../src/eventlog/cc-event-log.js';
 import { EV_EVENT_TAG, EV_NO_ACTION, eventTypeName } from '../../src/eventlog/event-types.js';
 import { replayCcEvents } from '../../src/eventlog/replay.js';
-import { parsePcrRead } from '../helpers/tool-output.js';
+import { parseEventlogEvents, parsePcrRead } from '../helpers/tool-output.js';
 import { SHA256, SHA384, toHex } from './fixtures.js';
 
 const TPM2_EVENTLOG = '/usr/bin/tpm2_eventlog';
-
-interface ToolEvent {
-  pcrIndex: number;
-  eventType: string;
-  digests: [string, string][];
-  event: string;
-}
-
-/** The `events:` entries of tpm2_eventlog's YAML after the Spec ID event (EventNum 0). */
-function toolEvents(yaml: string): ToolEvent[] {
-  const blocks = yaml.split(/^- EventNum: \d+$/m).slice(2);
-  return blocks.map((block) => ({
-    pcrIndex: Number(/^ {2}PCRIndex: (\d+)$/m.exec(block)?.[1]),
-    eventType: /^ {2}EventType: (.+)$/m.exec(block)?.[1] ?? '',
-    digests: [...block.matchAll(/AlgorithmId: (\w+)\n\s+Digest: "([0-9a-f]+)"/g)].map((m) => [m[1]!, m[2]!] as [string, string]),
-    event: /^ {2}Event: "([0-9a-f]*)"$/m.exec(block)?.[1] ?? '',
-  }));
-}
 
 describe('eventlog/tpm2_eventlog reads mrtpm CC event logs', function () {
   let dir: string;
@@ -63,7 +45,7 @@ describe('eventlog/tpm2_eventlog reads mrtpm CC event logs', function () {
     const yaml = execFileSync(TPM2_EVENTLOG, [path], { encoding: 'utf8' });
     assert.match(yaml, /Signature: Spec ID Event03/);
     assert.deepEqual(
-      toolEvents(yaml),
+      parseEventlogEvents(yaml),
       events.map((e) => ({
         pcrIndex: e.mrIndex,
         eventType: eventTypeName(e.eventType),

@@ -74,3 +74,22 @@ export function parseFlatYaml(stdout: string): Map<string, string> {
   for (const match of stdout.matchAll(/^[ \t]*(\w+):[ \t]*(\S.*?)?[ \t]*$/gm)) map.set(match[1]!, match[2] ?? '');
   return map;
 }
+
+/** One `events:` entry of `tpm2_eventlog` (after the Spec ID event), digests as [bank, hex]. */
+export interface EventlogEntry {
+  pcrIndex: number;
+  eventType: string;
+  digests: [string, string][];
+  event: string;
+}
+
+/** `tpm2_eventlog`: the events after the Spec ID event (EventNum 0), as the tool lists them. */
+export function parseEventlogEvents(yaml: string): EventlogEntry[] {
+  const blocks = yaml.split(/^- EventNum: \d+$/m).slice(2);
+  return blocks.map((block) => ({
+    pcrIndex: Number(/^ {2}PCRIndex: (\d+)$/m.exec(block)?.[1]),
+    eventType: /^ {2}EventType: (.+)$/m.exec(block)?.[1] ?? '',
+    digests: [...block.matchAll(/AlgorithmId: (\w+)\n\s+Digest: "([0-9a-f]+)"/g)].map((m) => [m[1]!, m[2]!] as [string, string]),
+    event: /^ {2}Event: "([0-9a-f]*)"$/m.exec(block)?.[1] ?? '',
+  }));
+}
