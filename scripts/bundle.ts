@@ -21,9 +21,10 @@ const COMMONJS_SHIMS = [
   'const __dirname = __mrtpmDirname(__filename);',
 ].join('\n');
 
-// Loaded on demand by src/ca/x509-library.ts when certificates are issued, and by src/mr/cbor.ts
-// for CCA hardware reports; bundled, their code would be parsed on every start.
-const LAZY_PACKAGES = ['@peculiar/*', 'asn1js', 'reflect-metadata', 'cbor2'];
+// Loaded on demand by src/ca/x509-library.ts when certificates are issued, by src/mr/cbor.ts for
+// CCA hardware reports and by native/ (koffi, a native add-on that cannot be bundled); bundled,
+// their code would be parsed on every start.
+const LAZY_PACKAGES = ['@peculiar/*', 'asn1js', 'reflect-metadata', 'cbor2', 'koffi'];
 
 await build({
   entryPoints: [cli('main.js')],

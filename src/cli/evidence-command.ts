@@ -11,10 +11,10 @@ import { LocalCaFiles } from '../store/local-ca-files.js';
 import { openLocalCa } from '../ca/local-ca.js';
 import { CCEL_DATA_PATH } from '../eventlog/ccel.js';
 import { readPublicKey } from '../mr/sim-attestation-key.js';
-import { collectEvidence } from '../evidence/collect-evidence.js';
-import { parseBundle } from '../evidence/evidence-bundle.js';
-import { parsePcrList } from '../evidence/pcr-list.js';
-import { verifyEvidence, type Check } from '../evidence/verify-evidence.js';
+import { collectEvidence } from '../attest/collect-evidence.js';
+import { parseBundle } from '../attest/evidence-bundle.js';
+import { parsePcrList } from '../attest/pcr-list.js';
+import { verifyEvidence, type Check } from '../attest/verify-evidence.js';
 
 interface AttestFlags extends MrOptions {
   nonce: Uint8Array;

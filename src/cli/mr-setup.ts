@@ -24,7 +24,9 @@ import type { MrOptions } from './mr-options.js';
 import type { HardwareReportSource } from '../mr/hardware-report.js';
 import { tdxSimReportSource } from '../mr/tdx-sim-report.js';
 import { ccaSimReportSource } from '../mr/cca-sim-report.js';
-import { openConfigfsTsm } from '../mr/configfs-tsm.js';
+import { CONFIGFS_TSM_REPORT_ROOT, openConfigfsTsm } from '../mr/configfs-tsm.js';
+import { readHardwareReport } from '../mr/hardware-report-formats.js';
+import { TDX_GUEST_DEVICE, tdxGuestReport } from '../../native/tdx-guest.js';
 import { attestationPublicKeyPath } from '../mr/sim-attestation-key.js';
 
 const RUN_DIR = '/run/mrtpm';
@@ -85,10 +87,21 @@ export async function openReportSource(o: MrOptions & { tsmReportRoot?: string }
       return { source, publicKeyPath: attestationPublicKeyPath(file) };
     }
     case 'tsm-mr':
+      // Kernels before configfs-tsm (6.7) have only /dev/tdx_guest's ioctl.
+      if (o.tsmReportRoot === undefined && !existsSync(CONFIGFS_TSM_REPORT_ROOT) && existsSync(TDX_GUEST_DEVICE)) return { source: tdxGuestSource() };
       return { source: await openConfigfsTsm({ ...(o.tsmReportRoot !== undefined && { root: o.tsmReportRoot }) }) };
     case 'none':
       throw new Error('--mr none has no hardware reports');
   }
+}
+
+/** Reports through /dev/tdx_guest: bare TDREPORTs (native/tdx-guest.ts). */
+function tdxGuestSource(): HardwareReportSource {
+  return {
+    provider: 'tdx_guest',
+    close: async () => undefined,
+    report: async (reportData) => readHardwareReport('tdx_guest', 'tdx-tdreport', await tdxGuestReport(reportData)),
+  };
 }
 
 /** The firmware's part of the history: `--ccel`, else the kernel's CCEL data when present. */

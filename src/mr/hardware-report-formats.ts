@@ -7,6 +7,7 @@ import type { HardwareReport, HardwareReportFormat } from './hardware-report.js'
 import { parseCcaEvidence, realmRegisters } from './cca-token.js';
 import { verifyCoseSign1 } from './cose-sign1.js';
 import { parseTdxQuote } from './tdx-quote.js';
+import { parseTdReport } from './tdreport.js';
 import { parseTdxSimReport, verifyTdxSimReport } from './tdx-sim-report.js';
 
 type Contents = Pick<HardwareReport, 'reportData' | 'registers'>;
@@ -14,6 +15,7 @@ type Contents = Pick<HardwareReport, 'reportData' | 'registers'>;
 const READERS: Readonly<Record<HardwareReportFormat, (raw: Uint8Array) => Promise<Contents>>> = {
   'tdx-sim-tdreport': async (raw) => parseTdxSimReport(raw),
   'tdx-quote': async (raw) => parseTdxQuote(raw),
+  'tdx-tdreport': async (raw) => parseTdReport(raw),
   'cca-token': async (raw) => {
     const { claims } = await parseCcaEvidence(raw);
     return { reportData: claims.challenge, registers: realmRegisters(claims) };
@@ -33,12 +35,17 @@ const VERIFIERS: Readonly<Partial<Record<HardwareReportFormat, (raw: Uint8Array,
   'cca-token': async (raw, key) => verifyCoseSign1((await parseCcaEvidence(raw)).realmToken, key),
 };
 
+const UNVERIFIABLE: Partial<Record<HardwareReportFormat, string>> = {
+  'tdx-quote': ' (a TDX quote is checked with Intel DCAP)',
+  'tdx-tdreport': ' (a TDREPORT carries a MAC only the TDX module checks; get a quote through configfs-tsm)',
+};
+
 /**
  * True if the report is signed by `publicKey` (the simulators' attestation key, or for a real CCA
  * token the RAK). A TDX quote chains to Intel's PCK certificates, which this does not check: an Error.
  */
 export async function verifyHardwareReport(report: Pick<HardwareReport, 'format' | 'raw'>, publicKey: KeyObject): Promise<boolean> {
   const verify = VERIFIERS[report.format];
-  if (!verify) throw new Error(`mrtpm does not verify ${report.format} evidence${report.format === 'tdx-quote' ? ' (a TDX quote is checked with Intel DCAP)' : ''}`);
+  if (!verify) throw new Error(`mrtpm does not verify ${report.format} evidence${UNVERIFIABLE[report.format] ?? ''}`);
   return verify(report.raw, publicKey);
 }

@@ -13,6 +13,8 @@ export type HardwareReportFormat =
   | 'tdx-sim-tdreport'
   /** A TDX quote (v4 or v5), as configfs-tsm's tdx_guest provider returns it. */
   | 'tdx-quote'
+  /** A bare TDREPORT_STRUCT from /dev/tdx_guest (kernels without configfs-tsm): MAC'd for the TDX module only. */
+  | 'tdx-tdreport'
   /** A CCA realm token (COSE_Sign1), alone (cca-sim) or inside the CCA token collection (tag 399). */
   | 'cca-token'
   /** Evidence of a provider this module does not parse (e.g. sev_guest). */
