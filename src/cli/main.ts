@@ -8,6 +8,7 @@ import { addMrOptions } from './mr-options.js';
 import { addMrCommand } from './mr-command.js';
 import { addManufactureCommand } from './manufacture.js';
 import { addCaCommand } from './ca-command.js';
+import { addImaCommand } from './ima-command.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -31,5 +32,6 @@ addMrOptions(addTpmOptions(program.command('stdio')))
 addManufactureCommand(program);
 addCaCommand(program);
 addMrCommand(program);
+addImaCommand(program);
 
 await program.parseAsync();
