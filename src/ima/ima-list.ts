@@ -174,6 +174,8 @@ export function parseAsciiLine(line: string, offset = 0): ImaEntry {
   const templateName = m[3]!;
   const shown = m[4]!.length === 0 ? [] : m[4]!.slice(1).split(' ');
   const formats = fieldFormats(templateName);
+  // A copied line may have lost the trailing space the kernel writes before an empty last field.
+  if (formats && shown.length === formats.length - 1) shown.push('');
   let data: Uint8Array | undefined;
   if (formats && shown.length === formats.length) {
     const fields = shown.map((s, i) => (s === '' ? new Uint8Array(0) : ASCII_TO_FIELD[formats[i]!](s)));
