@@ -8,7 +8,7 @@
 import { closeSync, fstatSync, openSync, readdirSync, rmSync, symlinkSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStateDir, type StateDir } from '../store/state-dir.js';
-import { encodeBinaryEntry, formatAsciiEntry } from './ima-list.js';
+import { asciiAfterHash, asciiEntry, binaryAfterHash, binaryEntry } from './ima-list.js';
 import type { ImaMeasurement } from './ima-measure.js';
 
 export const ASCII_LIST = 'ascii_runtime_measurements';
@@ -51,19 +51,19 @@ export class ImaListFiles {
    * (used when the TPM refuses the extend, so that list and PCR stay one history).
    */
   append(measurements: readonly ImaMeasurement[]): () => void {
+    const forms = measurements.map((m) => ({ m, binary: binaryAfterHash(m.entry), ascii: asciiAfterHash(m.entry) }));
     const files = this.hashes().flatMap((h) => [
-      { path: this.dir.path(`${ASCII_LIST}_${h}`), encode: (m: ImaMeasurement) => Buffer.from(formatAsciiEntry({ ...m.entry, templateHash: hashOf(m, h) })) },
-      { path: this.dir.path(`${BINARY_LIST}_${h}`), encode: (m: ImaMeasurement) => encodeBinaryEntry({ ...m.entry, templateHash: hashOf(m, h) }) },
+      { path: this.dir.path(`${ASCII_LIST}_${h}`), bytes: Buffer.from(forms.map((f) => asciiEntry(f.m.entry.pcr, hashOf(f.m, h), f.ascii)).join('')) },
+      { path: this.dir.path(`${BINARY_LIST}_${h}`), bytes: Buffer.concat(forms.map((f) => binaryEntry(f.m.entry.pcr, hashOf(f.m, h), f.binary))) },
     ]);
     const written: { path: string; size: number }[] = [];
     const undo = (): void => { for (const f of written) truncateSync(f.path, f.size); };
     try {
       for (const f of files) {
-        const bytes = Buffer.concat(measurements.map((m) => f.encode(m)));
         const fd = openSync(f.path, 'a');
         try {
           written.push({ path: f.path, size: fstatSync(fd).size });
-          if (writeSync(fd, bytes) !== bytes.length) throw new Error(`short write to ${f.path}`);
+          if (writeSync(fd, f.bytes) !== f.bytes.length) throw new Error(`short write to ${f.path}`);
         } finally {
           closeSync(fd);
         }

@@ -39,27 +39,44 @@ export class ImaListError extends Error {
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
 
-/** One entry as the binary list holds it. */
-export function encodeBinaryEntry(entry: ImaEntry): Uint8Array {
+/**
+ * A binary entry after its template hash: u32le name length, name, then the data with its length
+ * (`ima`: the digest without a length, the name with its strlen). The files of one list differ
+ * only in the hash, so they share this part.
+ */
+export function binaryAfterHash(entry: ImaEntry): Uint8Array {
   if (!entry.templateData) throw new RangeError(`entry of template ${entry.templateName} has no template data`);
   const name = utf8.encode(entry.templateName);
   const legacy = entry.templateName === IMA_TEMPLATE;
-  const fields = legacy ? splitTemplateData(entry.templateData) : undefined;
-  const body = legacy ? fields!.flatMap((f, i) => (i === 0 ? [f] : [u32le(f.length), f])) : [u32le(entry.templateData.length), entry.templateData];
-  const parts = [u32le(entry.pcr), entry.templateHash, u32le(name.length), name, ...body];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
+  const body = legacy ? splitTemplateData(entry.templateData)! : [entry.templateData];
+  const out = new Uint8Array(4 + name.length + body.reduce((n, b) => n + b.length, 0) + 4 * (legacy ? body.length - 1 : 1));
+  const view = new DataView(out.buffer);
+  view.setUint32(0, name.length, true);
+  out.set(name, 4);
+  let at = 4 + name.length;
+  body.forEach((b, i) => {
+    if (!legacy || i > 0) {
+      view.setUint32(at, b.length, true);
+      at += 4;
+    }
+    out.set(b, at);
+    at += b.length;
+  });
   return out;
 }
 
-function u32le(v: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, v, true);
-  return b;
+/** u32le pcr, the template hash, then the rest. */
+export function binaryEntry(pcr: number, templateHash: Uint8Array, afterHash: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + templateHash.length + afterHash.length);
+  new DataView(out.buffer).setUint32(0, pcr, true);
+  out.set(templateHash, 4);
+  out.set(afterHash, 4 + templateHash.length);
+  return out;
+}
+
+/** One entry as the binary list holds it. */
+export function encodeBinaryEntry(entry: ImaEntry): Uint8Array {
+  return binaryEntry(entry.pcr, entry.templateHash, binaryAfterHash(entry));
 }
 
 /** Parses a whole binary list; `hashSize` is the size of its template-hash column. */
@@ -153,13 +170,21 @@ function fieldFormats(templateName: string): FieldFormat[] | undefined {
   return formats?.every((f) => f !== undefined) ? formats as FieldFormat[] : undefined;
 }
 
-/** One entry as the ascii list shows it, with its newline. */
-export function formatAsciiEntry(entry: ImaEntry): string {
+/** An ascii line after its template hash: the template name and the fields, each after a space. */
+export function asciiAfterHash(entry: ImaEntry): string {
   const formats = fieldFormats(entry.templateName);
   const fields = entry.templateData && splitTemplateData(entry.templateData);
   if (!formats || !fields || fields.length !== formats.length) throw new RangeError(`cannot show template ${entry.templateName} in ascii`);
-  const shown = fields.map((f, i) => (f.length === 0 ? '' : FIELD_TO_ASCII[formats[i]!](f)));
-  return `${String(entry.pcr).padStart(2)} ${toHex(entry.templateHash)} ${entry.templateName}${shown.map((s) => ` ${s}`).join('')}\n`;
+  return `${entry.templateName}${fields.map((f, i) => ` ${f.length === 0 ? '' : FIELD_TO_ASCII[formats[i]!](f)}`).join('')}`;
+}
+
+export function asciiEntry(pcr: number, templateHash: Uint8Array, afterHash: string): string {
+  return `${String(pcr).padStart(2)} ${toHex(templateHash)} ${afterHash}\n`;
+}
+
+/** One entry as the ascii list shows it, with its newline. */
+export function formatAsciiEntry(entry: ImaEntry): string {
+  return asciiEntry(entry.pcr, entry.templateHash, asciiAfterHash(entry));
 }
 
 /**

@@ -4,7 +4,7 @@
  * bank with that bank's hash of the template data; a violation (listed template hash all zero)
  * extends every bank with all-ones instead.
  */
-import { createHash } from 'node:crypto';
+import { digestOf, digestSizeOf, extendValue } from './digest.js';
 import { hashedTemplateBytes } from './ima-template.js';
 import type { ImaEntry } from './ima-list.js';
 import { bytesEqual } from '../tpm/crypto/bytes.js';
@@ -20,36 +20,36 @@ export interface ImaReplay {
   skippedBanks: Map<string, string>;
 }
 
-const digestSize = (hashName: string): number => createHash(hashName).digest().length;
-
 /**
  * @param banks the PCR banks to replay (sha1, sha256, sha384, sha512)
  * @param listHash the hash of the list's template-hash column: sha1 for the kernel's legacy files
  */
 export function replayImaList(entries: readonly ImaEntry[], banks: readonly string[], listHash = 'sha1'): ImaReplay {
   const values = new Map(banks.map((b) => [b, new Map<number, Uint8Array>()]));
-  const sizes = new Map(banks.map((b) => [b, digestSize(b)]));
+  const sizes = new Map(banks.map((b) => [b, digestSizeOf(b)]));
   const skippedBanks = new Map<string, string>();
   const badTemplateHashes: number[] = [];
   let violations = 0;
-  const zeroHash = new Uint8Array(digestSize(listHash));
+  const zeroHash = new Uint8Array(digestSizeOf(listHash));
   entries.forEach((e, index) => {
     const violation = bytesEqual(e.templateHash, zeroHash);
     if (violation) violations++;
     const hashed = e.templateData && hashedTemplateBytes(e.templateName, e.templateData);
-    if (hashed && !violation && !bytesEqual(createHash(listHash).update(hashed).digest(), e.templateHash)) badTemplateHashes.push(index);
+    // The list's own hash of the data is checked against the column, then serves its bank too.
+    const listed = hashed && !violation ? digestOf(listHash, hashed) : undefined;
+    if (listed && !bytesEqual(listed, e.templateHash)) badTemplateHashes.push(index);
     for (const [bank, pcrs] of values) {
       const size = sizes.get(bank)!;
       let digest: Uint8Array;
       if (violation) digest = new Uint8Array(size).fill(0xff);
-      else if (hashed) digest = createHash(bank).update(hashed).digest();
+      else if (hashed) digest = bank === listHash ? listed! : digestOf(bank, hashed);
       else if (bank === listHash) digest = e.templateHash;
       else {
         skippedBanks.set(bank, `entry ${index} (template ${e.templateName}) shows only its ${listHash} template hash`);
         values.delete(bank);
         continue;
       }
-      pcrs.set(e.pcr, createHash(bank).update(pcrs.get(e.pcr) ?? new Uint8Array(size)).update(digest).digest());
+      pcrs.set(e.pcr, extendValue(bank, pcrs.get(e.pcr) ?? new Uint8Array(size), digest));
     }
   });
   return { banks: values, entries: entries.length, violations, badTemplateHashes, skippedBanks };

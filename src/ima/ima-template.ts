@@ -4,7 +4,7 @@
  * ima_canonical_fmt) || data`. The template hash of a PCR bank is that bank's hash over exactly
  * those bytes (ima_calc_field_array_hash), and it is what IMA extends into the bank.
  */
-import { createHash } from 'node:crypto';
+import { digestOf } from './digest.js';
 
 /** The field formats of ima_template_lib.c (enum data_formats) that mrtpm reads and writes. */
 export type FieldFormat = 'digest' | 'digest-with-algo' | 'string' | 'hex';
@@ -117,5 +117,5 @@ export function hashedTemplateBytes(templateName: string, data: Uint8Array): Uin
 
 /** A bank's template hash (the kernel's entry->digests[bank]). */
 export function templateHash(hashName: string, templateName: string, data: Uint8Array): Uint8Array {
-  return createHash(hashName).update(hashedTemplateBytes(templateName, data)).digest();
+  return digestOf(hashName, hashedTemplateBytes(templateName, data));
 }
