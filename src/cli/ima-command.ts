@@ -86,9 +86,10 @@ async function measure(files: string[], o: MeasureOptions): Promise<void> {
     try {
       const banks = await allocatedBanks(tpm);
       const names = banks.map(bankName);
-      if (o.new || list.hashes().length === 0) {
+      if (o.new || list.isEmpty()) {
+        const first = await bootAggregateEntry(tpm, o, banks, names);
         list.create(names);
-        await record(tpm, list, await bootAggregateEntry(tpm, o, banks, list.hashes()), banks);
+        await record(tpm, list, first, banks);
       }
       const hashes = [...new Set([...list.hashes(), ...names])];
       for (const file of files) await record(tpm, list, fileMeasurement(file, o.hash, hashes), banks);

@@ -5,7 +5,7 @@
  * holding that hash; the legacy names are symlinks to the `_sha1` files. The set of hashes is
  * fixed when the list starts, as the kernel fixes it at boot.
  */
-import { closeSync, fstatSync, openSync, readdirSync, rmSync, symlinkSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, rmSync, statSync, symlinkSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStateDir, type StateDir } from '../store/state-dir.js';
 import { asciiAfterHash, asciiEntry, binaryAfterHash, binaryEntry } from './ima-list.js';
@@ -35,6 +35,12 @@ export class ImaListFiles {
   /** The hashes the list keeps files for; empty when no list has started. */
   hashes(): string[] {
     return readdirSync(this.dir.dir).flatMap((f) => PER_HASH.exec(f)?.[1] ?? []).sort((a, b) => (a === 'sha1' ? -1 : b === 'sha1' ? 1 : a.localeCompare(b)));
+  }
+
+  /** True until an entry is in the list (no files, or files a refused first extend left empty). */
+  isEmpty(): boolean {
+    const first = this.dir.path(`${BINARY_LIST}_sha1`);
+    return !existsSync(first) || statSync(first).size === 0;
   }
 
   /** Starts a new, empty list (dropping any old one) with files for SHA-1 and `hashes`. */

@@ -128,6 +128,31 @@ describe('IMA lists with evmctl (mrtpm serve, mssim)', function () {
     }
   });
 
+  it('a TPM without Startup refuses the measurement and the list stays empty; after Startup it starts with boot_aggregate', async () => {
+    const state = await makeTempDir('mrtpm-ima-init');
+    dirs.push(state);
+    const file = join(state, 'f');
+    writeFileSync(file, 'x');
+    const server = await startMrtpm({ stateDir: state, extraArgs: ['--mr', 'none'] });
+    try {
+      const refused = await mrtpm(['ima', 'measure', '--state', state, '--tcti', server.tcti, file]);
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /TPM_RC_INITIALIZE/);
+      await tpm2(server.tcti, 'startup', ['-c']);
+      await tpm2(server.tcti, 'pcrextend', [`10:sha256=${randomBytes(32).toString('hex')}`]);
+      const measured = await mrtpm(['ima', 'measure', '--state', state, '--tcti', server.tcti, file]);
+      assert.equal(measured.code, 0, measured.stderr);
+      const lines = readFileSync(join(state, 'ima', 'ascii_runtime_measurements_sha256'), 'utf8').split('\n').filter(Boolean);
+      assert.deepEqual(lines.map((l) => l.split(' ').at(-1)), ['boot_aggregate', file]);
+      assert.match(lines[0]!, /^10 [0-9a-f]{64} ima-ng /, 'the _sha256 file shows the SHA-256 template hash');
+      // PCR 10 was extended before IMA started: the list cannot replay to it.
+      const replay = await mrtpm(['ima', 'replay', '--tcti', server.tcti, '--state', state]);
+      assert.equal(replay.code, 1, replay.stdout);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('evmctl accepts the kernel-format fixture list against its expected PCRs, as mrtpm ima replay computes them', async () => {
     const dir = await makeTempDir('mrtpm-ima-fixture');
     dirs.push(dir);
