@@ -12,6 +12,7 @@ import { StateDirInUseError } from '../store/state-dir.js';
 import { hashByName, hashInfo } from '../tpm/spec/hash-algs.js';
 import { toHex } from '../tpm/crypto/bytes.js';
 import { EngineDevice } from './engine-device.js';
+import { guardedAction } from './guarded.js';
 import { addMrOptions, type MrOptions } from './mr-options.js';
 import { openMr } from './mr-setup.js';
 import { allocatedBanks, extendPcr, readPcrs, type TpmLink } from './pcr-client.js';
@@ -145,14 +146,7 @@ async function replay(listArg: string | undefined, o: ReplayOptions, compare: bo
   }
 }
 
-const guarded = <A extends unknown[]>(action: (...args: A) => Promise<void>) => async (...args: A): Promise<void> => {
-  try {
-    await action(...args);
-  } catch (err) {
-    process.stderr.write(`mrtpm ima: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 2;
-  }
-};
+const guarded = guardedAction('mrtpm ima');
 
 const parseBankList = (value: string): string[] => value.split(',').map((b) => {
   if (!HASHES.includes(b)) throw new Error(`unknown bank ${b}`);

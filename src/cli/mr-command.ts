@@ -13,6 +13,7 @@ import { addMrOptions, parseHex, type MrOptions } from './mr-options.js';
 import { controlSocketPath, firmwareLog, logFilePath, openMr, readRegisters } from './mr-setup.js';
 import { mrControlRequest } from '../server/mr-control.js';
 import { toHex } from '../tpm/crypto/bytes.js';
+import { guardedAction } from './guarded.js';
 
 interface JsonFlag { json: boolean }
 interface LogFile { log?: string }
@@ -22,21 +23,7 @@ const print = (value: unknown): void => {
   process.stdout.write(`${JSON.stringify(value, (_key, v: unknown) => (v instanceof Uint8Array ? toHex(v) : v), 2)}\n`);
 };
 
-/** Operator commands report a failure as one line and exit status 2 (1 means "registers differ"). */
-const guarded = <A extends unknown[]>(action: (...args: A) => void | Promise<void>) => async (...args: A): Promise<void> => {
-  // Output piped into `head` and the like: stop quietly when the reader goes away.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
-  });
-  try {
-    await action(...args);
-  } catch (err) {
-    const hint = err instanceof StateDirInUseError ? ' (a running vTPM holds it; --mr-reset and --mr-init need it stopped)' : '';
-    process.stderr.write(`mrtpm mr: ${err instanceof Error ? err.message : String(err)}${hint}\n`);
-    process.exitCode = 2;
-  }
-};
+const guarded = guardedAction('mrtpm mr', (err) => (err instanceof StateDirInUseError ? ' (a running vTPM holds it; --mr-reset and --mr-init need it stopped)' : ''));
 
 function withCommon(cmd: Command): Command {
   return addMrOptions(cmd.addOption(new Option('--state <dir>', 'state directory of the vTPM').default('./.mrtpm')));
