@@ -21,9 +21,9 @@ const COMMONJS_SHIMS = [
   'const __dirname = __mrtpmDirname(__filename);',
 ].join('\n');
 
-// Loaded on demand by src/ca/x509-library.ts when certificates are issued; bundled, their code
-// would be parsed on every start.
-const LAZY_PACKAGES = ['@peculiar/*', 'asn1js', 'reflect-metadata'];
+// Loaded on demand by src/ca/x509-library.ts when certificates are issued, and by src/mr/cbor.ts
+// for CCA hardware reports; bundled, their code would be parsed on every start.
+const LAZY_PACKAGES = ['@peculiar/*', 'asn1js', 'reflect-metadata', 'cbor2'];
 
 await build({
   entryPoints: [cli('main.js')],

@@ -142,6 +142,16 @@ export class EngineDevice implements TpmDevice {
     this.store.savePersistent(this.tpm.persistent);
   }
 
+  /**
+   * What a killed process leaves: the directory unlocked, the volatile state not saved (every
+   * persistent change already is), so the next process starts from a power loss.
+   */
+  abandon(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.store.release();
+  }
+
   /** Orderly exit: what is volatile is saved for the next process, then the directory is unlocked. */
   close(): void {
     if (this.closed) return;

@@ -9,6 +9,7 @@ import { addMrCommand } from './mr-command.js';
 import { addManufactureCommand } from './manufacture.js';
 import { addCaCommand } from './ca-command.js';
 import { addImaCommand } from './ima-command.js';
+import { addCompareCommand } from './compare-command.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
 
@@ -33,5 +34,6 @@ addManufactureCommand(program);
 addCaCommand(program);
 addMrCommand(program);
 addImaCommand(program);
+addCompareCommand(program);
 
 await program.parseAsync();

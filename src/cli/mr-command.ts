@@ -1,5 +1,6 @@
-/** `mrtpm mr read | replay | extend | log`: the measurement registers and their history, for operators. */
-import { Command, Option } from 'commander';
+/** `mrtpm mr read | replay | extend | log | report`: the measurement registers, their history and hardware reports, for operators. */
+import { writeFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../server/logger.js';
 import { StateDirInUseError } from '../store/state-dir.js';
 import { hashAlgName } from '../eventlog/spec-id-event.js';
@@ -10,7 +11,10 @@ import { decodeMirrorEvent, type MirrorEvent } from '../mr/mirror-events.js';
 import { checkRegisters } from '../mr/register-check.js';
 import { replayPcrs } from '../mr/pcr-replay.js';
 import { addMrOptions, parseHex, type MrOptions } from './mr-options.js';
-import { controlSocketPath, firmwareLog, logFilePath, openMr, readRegisters } from './mr-setup.js';
+import { controlSocketPath, firmwareLog, logFilePath, openMr, openReportSource, readRegisters } from './mr-setup.js';
+import { REPORT_DATA_SIZE } from '../mr/hardware-report.js';
+import { verifyHardwareReport } from '../mr/hardware-report-formats.js';
+import { readPublicKey } from '../mr/sim-attestation-key.js';
 import { mrControlRequest } from '../server/mr-control.js';
 import { toHex } from '../tpm/crypto/bytes.js';
 import { guardedAction } from './guarded.js';
@@ -114,6 +118,39 @@ function showLog(o: MrOptions & JsonFlag & LogFile): void {
   }
 }
 
+interface ReportOptions extends MrOptions, JsonFlag { reportData: Uint8Array; out?: string; tsmReportRoot?: string }
+
+async function report(o: ReportOptions): Promise<void> {
+  const { source, publicKeyPath } = await openReportSource(o);
+  try {
+    const hw = await source.report(o.reportData);
+    if (o.out !== undefined) writeFileSync(o.out, hw.raw);
+    const signature = publicKeyPath === undefined ? undefined : { valid: await verifyHardwareReport(hw, readPublicKey(publicKeyPath)), publicKey: publicKeyPath };
+    const summary = {
+      provider: hw.provider, format: hw.format, size: hw.raw.length, ...(hw.reportData && { reportData: hw.reportData }),
+      registers: Object.fromEntries(hw.registers), ...(signature && { signature }), ...(o.out !== undefined && { out: o.out }),
+    };
+    if (o.json) {
+      print(summary);
+      return;
+    }
+    const line = (label: string, value: string): void => { process.stdout.write(`${label.padEnd(14)} ${value}\n`); };
+    line('provider', hw.provider);
+    line('format', `${hw.format} (${hw.raw.length} octets${o.out !== undefined ? `, written to ${o.out}` : ''})`);
+    if (hw.reportData) line('report data', toHex(hw.reportData));
+    for (const [name, value] of hw.registers) line(name, toHex(value));
+    if (signature) line('signature', `${signature.valid ? 'valid' : 'INVALID'} under ${signature.publicKey}`);
+  } finally {
+    await source.close();
+  }
+}
+
+function parseReportData(value: string): Uint8Array {
+  const bytes = parseHex(value);
+  if (bytes.length !== REPORT_DATA_SIZE) throw new InvalidArgumentError(`must be ${REPORT_DATA_SIZE} octets (${REPORT_DATA_SIZE * 2} hex digits), got ${bytes.length}`);
+  return bytes;
+}
+
 export function addMrCommand(program: Command): void {
   const mr = program.command('mr').description('measurement registers: read them, replay their log, extend them');
   withCommon(mr.command('read'))
@@ -135,4 +172,11 @@ export function addMrCommand(program: Command): void {
     .addOption(new Option('--log <file>', 'the MR event log (default: events.log in the --mr-log directory)'))
     .addOption(new Option('--json', 'as JSON').default(false))
     .action(guarded((o: MrOptions & JsonFlag & LogFile) => showLog(o)));
+  withCommon(mr.command('report'))
+    .description('get a hardware report binding 64 octets of report data, and print its provider and registers')
+    .requiredOption('--report-data <hex>', `the ${REPORT_DATA_SIZE} octets to bind (TDX REPORTDATA, CCA challenge)`, parseReportData)
+    .addOption(new Option('--out <file>', 'write the report as returned (raw evidence bytes)'))
+    .addOption(new Option('--tsm-report-root <dir>', 'tsm-mr: where configfs-tsm report entries are made (default: /sys/kernel/config/tsm/report)'))
+    .addOption(new Option('--json', 'as JSON').default(false))
+    .action(guarded((o: ReportOptions) => report(o)));
 }

@@ -21,6 +21,11 @@ import { checkRegisters, replayRegisters, type RegisterSource } from '../mr/regi
 import { CCEL_DATA_PATH, readCcel, replayCcel } from '../eventlog/ccel.js';
 import type { ParsedCcEventLog } from '../eventlog/cc-event-log.js';
 import type { MrOptions } from './mr-options.js';
+import type { HardwareReportSource } from '../mr/hardware-report.js';
+import { tdxSimReportSource } from '../mr/tdx-sim-report.js';
+import { ccaSimReportSource } from '../mr/cca-sim-report.js';
+import { openConfigfsTsm } from '../mr/configfs-tsm.js';
+import { attestationPublicKeyPath } from '../mr/sim-attestation-key.js';
 
 const RUN_DIR = '/run/mrtpm';
 const LOG_FILE = 'events.log';
@@ -58,6 +63,29 @@ function openBackend(o: MrOptions): MrBackend {
 export function readRegisters(o: MrOptions): RegisterSource {
   if (o.mr === 'tsm-mr') return openKernelRegisters(o);
   return readRegisterFile(registerFilePath(o));
+}
+
+export interface ReportSourceChoice {
+  readonly source: HardwareReportSource;
+  /** The public key that checks the source's reports (the simulators'), for `--hw-key`. */
+  readonly publicKeyPath?: string;
+}
+
+/** The hardware report source of `--mr`: a simulator's register file, or the kernel's configfs-tsm for tsm-mr. */
+export async function openReportSource(o: MrOptions & { tsmReportRoot?: string }): Promise<ReportSourceChoice> {
+  switch (o.mr) {
+    case 'tdx-sim':
+    case 'cca-sim': {
+      const file = registerFilePath(o);
+      if (!existsSync(file)) throw new Error(`no ${o.mr} register file at ${file} (a vTPM with --mr ${o.mr} creates it)`);
+      const source = o.mr === 'tdx-sim' ? tdxSimReportSource(file) : ccaSimReportSource(file);
+      return { source, publicKeyPath: attestationPublicKeyPath(file) };
+    }
+    case 'tsm-mr':
+      return { source: await openConfigfsTsm({ ...(o.tsmReportRoot !== undefined && { root: o.tsmReportRoot }) }) };
+    case 'none':
+      throw new Error('--mr none has no hardware reports');
+  }
 }
 
 /** The firmware's part of the history: `--ccel`, else the kernel's CCEL data when present. */

@@ -33,6 +33,15 @@ export class MrError extends Error {
   }
 }
 
+const ERRNO_CODES: ReadonlySet<string> = new Set<MrErrorCode>(['ENXIO', 'EBUSY', 'EIO', 'EINTR', 'EINVAL', 'EFBIG', 'ENOENT', 'EACCES']);
+
+/** A failed syscall on a kernel file as MrError: the errnos the ABIs document keep their code, anything else is EIO. */
+export function mrErrorOf(err: unknown, file: string): MrError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code !== undefined && ERRNO_CODES.has(code)) return new MrError(code as MrErrorCode, `${file}: ${(err as Error).message}`);
+  return new MrError('EIO', `${file}: ${(err as Error).message}`);
+}
+
 /** An extend worked out but not done yet: the mirror appends its log record (the write-ahead intent) in between. */
 export interface PreparedExtend {
   /** The register's value now ... */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { TPM_ALG, type TPM_ALG_ID } from '../tpm/spec/constants.js';
 import { digestSize } from '../tpm/crypto/hash.js';
 import { extendValue, requireExtendable, requireRegister } from './extend-rule.js';
-import { MrError, type CcPlatform, type MeasurementRegister, type MrBackend, type MrErrorCode, type PreparedExtend } from './mr-backend.js';
+import { MrError, mrErrorOf, type CcPlatform, type MeasurementRegister, type MrBackend, type PreparedExtend } from './mr-backend.js';
 
 export interface TsmMrOptions {
   /** Directory of the misc devices; default /sys/class/misc. */
@@ -30,15 +30,6 @@ const HASHES: ReadonlyMap<string, TPM_ALG_ID> = new Map([
   ['sha384', TPM_ALG.SHA384],
   ['sha512', TPM_ALG.SHA512],
 ]);
-
-const ERRNO_CODES: ReadonlySet<string> = new Set<MrErrorCode>(['ENXIO', 'EBUSY', 'EIO', 'EINTR', 'EINVAL', 'EFBIG', 'ENOENT', 'EACCES']);
-
-/** A failed syscall as MrError: the errnos the ABI documents keep their code, anything else is EIO. */
-function mrError(err: unknown, file: string): MrError {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code !== undefined && ERRNO_CODES.has(code)) return new MrError(code as MrErrorCode, `${file}: ${(err as Error).message}`);
-  return new MrError('EIO', `${file}: ${(err as Error).message}`);
-}
 
 const isDirectory = (path: string): boolean => statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 
@@ -131,7 +122,7 @@ class TsmMrBackend implements MrBackend {
       fd = openSync(file, flags);
       return io(fd);
     } catch (err) {
-      throw mrError(err, file);
+      throw mrErrorOf(err, file);
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
