@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { createLogger } from '../server/logger.js';
-import { MssimClient, parseMssimTcti } from '../server/mssim-client.js';
+import { MssimClient } from '../client/mssim-client.js';
+import { parsePort } from './options.js';
 import { StateDirInUseError } from '../store/state-dir.js';
 import { hashByName, hashInfo } from '../tpm/spec/hash-algs.js';
 import { toHex } from '../tpm/crypto/bytes.js';
@@ -23,7 +24,8 @@ import { BINARY_LIST, ImaListFiles, listHashOf } from '../ima/ima-list-files.js'
 import { replayImaList } from '../ima/ima-replay.js';
 
 interface CommonOptions extends MrOptions {
-  tcti?: string;
+  host: string;
+  port?: number;
   listDir?: string;
 }
 interface MeasureOptions extends CommonOptions { hash: string; new: boolean }
@@ -35,12 +37,12 @@ const HASHES = ['sha1', 'sha256', 'sha384', 'sha512'];
 const listDir = (o: CommonOptions): string => o.listDir ?? join(o.state, IMA_DIR);
 
 /**
- * The TPM to talk to: the serving vTPM named by --tcti, else the state directory opened in this
- * process (with its MR mirror), as `mrtpm stdio` opens it for one tool run.
+ * The TPM to talk to: the serving vTPM at --port (mssim), else the state directory opened in
+ * this process (with its MR mirror), as `mrtpm stdio` opens it for one tool run.
  */
 async function openTpm(o: CommonOptions): Promise<TpmLink> {
-  if (o.tcti) {
-    const client = await MssimClient.connect(parseMssimTcti(o.tcti));
+  if (o.port !== undefined) {
+    const client = await MssimClient.connect(o.host, o.port);
     return { execute: (c) => client.execute(c), close: () => client.close() };
   }
   const logger = createLogger({ level: 'warn' });
@@ -54,7 +56,7 @@ async function openTpm(o: CommonOptions): Promise<TpmLink> {
     };
   } catch (e) {
     mr?.close();
-    throw e instanceof StateDirInUseError ? new Error(`${e.message}: a vTPM serves this state; reach it with --tcti mssim:host=H,port=P`) : e;
+    throw e instanceof StateDirInUseError ? new Error(`${e.message}: a vTPM serves this state; reach it with --port (its mssim TPM port)`) : e;
   }
 }
 
@@ -72,7 +74,7 @@ async function bootAggregateEntry(tpm: TpmLink, o: MeasureOptions, banks: number
 async function record(tpm: TpmLink, files: ImaListFiles, m: ImaMeasurement, banks: number[]): Promise<void> {
   const undo = files.append([m]);
   try {
-    await extendPcr(tpm, IMA_PCR, new Map(banks.map((alg) => [alg, m.templateHashes.get(bankName(alg))!])));
+    await extendPcr(tpm, IMA_PCR, banks, m.entry.templateData!);
   } catch (e) {
     undo();
     throw e;
@@ -157,7 +159,8 @@ function withCommon(cmd: Command, stateDefault: boolean): Command {
   const state = new Option('--state <dir>', 'state directory of the vTPM (the lists are in <state>/ima)');
   return addMrOptions(cmd
     .addOption(stateDefault ? state.default('./.mrtpm') : state)
-    .addOption(new Option('--tcti <tcti>', 'a serving vTPM: mssim:host=H,port=P or mssim:path=P (default: open the state directory in this process)'))
+    .addOption(new Option('--host <address>', 'the serving vTPM\'s mssim address (with --port)').default('127.0.0.1'))
+    .addOption(new Option('--port <port>', 'a serving vTPM\'s mssim TPM port (default: open the state directory in this process)').argParser(parsePort))
     .addOption(new Option('--list-dir <dir>', 'where the lists are (default: <state>/ima)')));
 }
 
@@ -170,13 +173,13 @@ export function addImaCommand(program: Command): void {
     .addOption(new Option('--new', 'start a new list (after a TPM Reset, PCR 10 starts again)').default(false))
     .action(guarded((files: string[], o: MeasureOptions) => measure(files, o)));
   withCommon(ima.command('replay'), false)
-    .description('replay a list (binary or ascii) into PCR values per bank; with --state or --tcti compare them with the TPM; exit 1 if one differs')
+    .description('replay a list (binary or ascii) into PCR values per bank; with --state or --port compare them with the TPM; exit 1 if one differs')
     .argument('[list]', 'the list file (default: <state>/ima/binary_runtime_measurements)')
     .addOption(new Option('--banks <list>', 'banks to replay (default: the TPM\'s, or sha1,sha256)').argParser(parseBankList))
     .addOption(new Option('--list-hash <alg>', 'hash of the list\'s template-hash column (default: from the file name, else sha1)').choices(HASHES))
     .addOption(new Option('--json', 'as JSON').default(false))
     .action(guarded((list: string | undefined, o: ReplayOptions) => {
-      const compare = o.state !== undefined || o.tcti !== undefined;
+      const compare = o.state !== undefined || o.port !== undefined;
       return replay(list, { ...o, state: o.state ?? './.mrtpm' }, compare);
     }));
 }

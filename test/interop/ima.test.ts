@@ -71,7 +71,7 @@ describe('IMA lists with evmctl (mrtpm serve, mssim)', function () {
       await tpm2(t, 'pcrextend', [`4:sha1=${randomBytes(20).toString('hex')},sha256=${randomBytes(32).toString('hex')}`]);
       await tpm2(t, 'pcrextend', [`9:sha256=${randomBytes(32).toString('hex')}`]);
 
-      const measure = await mrtpm(['ima', 'measure', '--state', state, '--tcti', t, ...measured]);
+      const measure = await mrtpm(['ima', 'measure', '--state', state, '--port', String(server.port), ...measured]);
       assert.equal(measure.code, 0, measure.stderr);
       const ascii = readFileSync(join(state, 'ima', 'ascii_runtime_measurements'), 'utf8').split('\n').filter(Boolean);
       assert.equal(ascii.length, 4);
@@ -90,7 +90,7 @@ describe('IMA lists with evmctl (mrtpm serve, mssim)', function () {
       assert.equal(aggregate.code, 0, aggregate.stderr);
       assert.equal(aggregate.stdout.match(/sha256:[0-9a-f]{64}/)?.[0], ascii[0]!.split(' ')[3]);
 
-      const replay = await mrtpm(['ima', 'replay', '--tcti', t, '--state', state, list]);
+      const replay = await mrtpm(['ima', 'replay', '--port', String(server.port), '--state', state, list]);
       assert.equal(replay.code, 0, replay.stdout + replay.stderr);
       for (const bank of ['sha1', 'sha256', 'sha384']) assert.match(replay.stdout, new RegExp(`^${bank}:10 [0-9a-f]+ matches the TPM$`, 'm'));
     } finally {
@@ -116,7 +116,7 @@ describe('IMA lists with evmctl (mrtpm serve, mssim)', function () {
     const again = await startMrtpm({ stateDir: state, pcrBanks: ['sha1', 'sha256', 'sha384'], extraArgs: ['--mr', 'tdx-sim'] });
     try {
       await tpm2(again.tcti, 'pcrextend', [`10:sha1=${randomBytes(20).toString('hex')},sha256=${randomBytes(32).toString('hex')},sha384=${randomBytes(48).toString('hex')}`]);
-      const bad = await mrtpm(['ima', 'replay', '--tcti', again.tcti, '--state', state]);
+      const bad = await mrtpm(['ima', 'replay', '--port', String(again.port), '--state', state]);
       assert.equal(bad.code, 1, bad.stdout);
       assert.match(bad.stdout, /^sha256:10 [0-9a-f]{64} DIFFERS: TPM [0-9a-f]{64}$/m);
       const read = parsePcrRead(await tpm2(again.tcti, 'pcrread', ['sha256:all']));
@@ -135,18 +135,18 @@ describe('IMA lists with evmctl (mrtpm serve, mssim)', function () {
     writeFileSync(file, 'x');
     const server = await startMrtpm({ stateDir: state, extraArgs: ['--mr', 'none'] });
     try {
-      const refused = await mrtpm(['ima', 'measure', '--state', state, '--tcti', server.tcti, file]);
+      const refused = await mrtpm(['ima', 'measure', '--state', state, '--port', String(server.port), file]);
       assert.equal(refused.code, 2);
       assert.match(refused.stderr, /TPM_RC_INITIALIZE/);
       await tpm2(server.tcti, 'startup', ['-c']);
       await tpm2(server.tcti, 'pcrextend', [`10:sha256=${randomBytes(32).toString('hex')}`]);
-      const measured = await mrtpm(['ima', 'measure', '--state', state, '--tcti', server.tcti, file]);
+      const measured = await mrtpm(['ima', 'measure', '--state', state, '--port', String(server.port), file]);
       assert.equal(measured.code, 0, measured.stderr);
       const lines = readFileSync(join(state, 'ima', 'ascii_runtime_measurements_sha256'), 'utf8').split('\n').filter(Boolean);
       assert.deepEqual(lines.map((l) => l.split(' ').at(-1)), ['boot_aggregate', file]);
       assert.match(lines[0]!, /^10 [0-9a-f]{64} ima-ng /, 'the _sha256 file shows the SHA-256 template hash');
       // PCR 10 was extended before IMA started: the list cannot replay to it.
-      const replay = await mrtpm(['ima', 'replay', '--tcti', server.tcti, '--state', state]);
+      const replay = await mrtpm(['ima', 'replay', '--port', String(server.port), '--state', state]);
       assert.equal(replay.code, 1, replay.stdout);
     } finally {
       await server.stop();
