@@ -79,6 +79,18 @@ export function encodeBinaryEntry(entry: ImaEntry): Uint8Array {
   return binaryEntry(entry.pcr, entry.templateHash, binaryAfterHash(entry));
 }
 
+/** Template names are short ASCII and repeat on every entry: decoded once each. */
+const names = new Map<string, string>();
+function nameOf(bytes: Uint8Array): string {
+  const key = String.fromCharCode(...bytes);
+  let name = names.get(key);
+  if (name === undefined) {
+    name = text.decode(bytes);
+    if (names.size < 64) names.set(key, name);
+  }
+  return name;
+}
+
 /** Parses a whole binary list; `hashSize` is the size of its template-hash column. */
 export function parseBinaryList(bytes: Uint8Array, hashSize = IMA_DIGEST_SIZE): ImaEntry[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -106,7 +118,7 @@ export function parseBinaryList(bytes: Uint8Array, hashSize = IMA_DIGEST_SIZE): 
     const templateHash = take(hashSize, 'the template hash');
     const nameLength = u32('the template name length');
     if (nameLength > MAX_TEMPLATE_NAME) throw new ImaListError(`template name of ${nameLength} bytes`, start);
-    const templateName = text.decode(take(nameLength, 'the template name'));
+    const templateName = nameOf(take(nameLength, 'the template name'));
     let data: Uint8Array;
     if (templateName === IMA_TEMPLATE) {
       const digest = take(IMA_DIGEST_SIZE, 'the ima digest');

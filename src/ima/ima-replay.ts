@@ -7,7 +7,6 @@
 import { digestOf, digestSizeOf, extendValue } from './digest.js';
 import { hashedTemplateBytes } from './ima-template.js';
 import type { ImaEntry } from './ima-list.js';
-import { bytesEqual } from '../tpm/crypto/bytes.js';
 
 export interface ImaReplay {
   /** bank name -> PCR index -> value, for the PCRs the list extends; banks it cannot replay are absent. */
@@ -32,12 +31,12 @@ export function replayImaList(entries: readonly ImaEntry[], banks: readonly stri
   let violations = 0;
   const zeroHash = new Uint8Array(digestSizeOf(listHash));
   entries.forEach((e, index) => {
-    const violation = bytesEqual(e.templateHash, zeroHash);
+    const violation = equal(e.templateHash, zeroHash);
     if (violation) violations++;
     const hashed = e.templateData && hashedTemplateBytes(e.templateName, e.templateData);
     // The list's own hash of the data is checked against the column, then serves its bank too.
     const listed = hashed && !violation ? digestOf(listHash, hashed) : undefined;
-    if (listed && !bytesEqual(listed, e.templateHash)) badTemplateHashes.push(index);
+    if (listed && !equal(listed, e.templateHash)) badTemplateHashes.push(index);
     for (const [bank, pcrs] of values) {
       const size = sizes.get(bank)!;
       let digest: Uint8Array;
@@ -53,4 +52,11 @@ export function replayImaList(entries: readonly ImaEntry[], banks: readonly stri
     }
   });
   return { banks: values, entries: entries.length, violations, badTemplateHashes, skippedBanks };
+}
+
+/** Byte equality without a callback per byte: it runs twice per entry of lists of 100,000. */
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
