@@ -3,7 +3,7 @@
  * floor server and real swtpm through the same raw client, then what MR mirroring costs, mrtpm's
  * cold start and idle RSS, and the MR log replay speed, and key operations against swtpm. Prints
  * markdown tables, marks each target met or missed, and writes bench-results.json. `npm run bench
- * -- --engine` runs only the first part, `-- --keys` only the key operations. BENCH_SECONDS sets
+ * -- --engine` runs only the first part, `-- --keys` only the key operations, `-- --ima` only the IMA list. BENCH_SECONDS sets
  * the measured time per operation and target (default 2).
  */
 import { writeFile } from 'node:fs/promises';
@@ -219,6 +219,11 @@ async function swtpmIdleRss(): Promise<number> {
 async function main(): Promise<void> {
   if (process.argv.includes('--keys')) {
     printKeys(await keyRows());
+    return;
+  }
+  if (process.argv.includes('--ima')) {
+    console.log('| metric | value | target |\n| --- | ---: | --- |');
+    printIma(await imaSpeed(IMA_ENTRIES));
     return;
   }
   const engine = engineBench();
