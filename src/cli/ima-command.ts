@@ -94,8 +94,7 @@ async function measure(files: string[], o: MeasureOptions): Promise<void> {
         list.create(names);
         await record(tpm, list, first, banks);
       }
-      const hashes = [...new Set([...list.hashes(), ...names])];
-      for (const file of files) await record(tpm, list, fileMeasurement(file, o.hash, hashes), banks);
+      for (const file of files) await record(tpm, list, fileMeasurement(file, o.hash, list.hashes()), banks);
     } finally {
       list.release();
     }
