@@ -15,7 +15,6 @@ export const FIELD_FORMATS: Readonly<Record<string, FieldFormat>> = {
   n: 'string',
   'd-ng': 'digest-with-algo',
   'n-ng': 'string',
-  'd-ngv2': 'digest-with-algo',
   sig: 'hex',
   buf: 'hex',
   'd-modsig': 'digest-with-algo',
@@ -26,9 +25,7 @@ export const FIELD_FORMATS: Readonly<Record<string, FieldFormat>> = {
 export const TEMPLATE_FIELDS: Readonly<Record<string, readonly string[]>> = {
   ima: ['d', 'n'],
   'ima-ng': ['d-ng', 'n-ng'],
-  'ima-ngv2': ['d-ngv2', 'n-ng'],
   'ima-sig': ['d-ng', 'n-ng', 'sig'],
-  'ima-sigv2': ['d-ngv2', 'n-ng', 'sig'],
   'ima-buf': ['d-ng', 'n-ng', 'buf'],
   'ima-modsig': ['d-ng', 'n-ng', 'sig', 'd-modsig', 'modsig'],
 };
