@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // Checks (and, as root, installs) the Debian packages the interop tests and the benchmark run
-// against: tpm2-tools, swtpm, the tpm2-tss TCTI libraries, the tpm2-openssl provider and tpm2-pytss. Runs before `npm test`.
+// against: tpm2-tools, swtpm, the tpm2-tss TCTI libraries, the tpm2-openssl provider, tpm2-pytss and evmctl (ima-evm-utils). Runs before `npm test`.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-export const DEBIAN_PACKAGES = ['tpm2-tools', 'swtpm', 'swtpm-tools', 'libtss2-dev', 'tpm2-openssl', 'clevis-tpm2', 'python3-tpm2-pytss'];
-const COMMANDS = ['tpm2_startup', 'tpm2_pcrread', 'swtpm', 'swtpm_setup', 'clevis'];
+export const DEBIAN_PACKAGES = ['tpm2-tools', 'swtpm', 'swtpm-tools', 'libtss2-dev', 'tpm2-openssl', 'clevis-tpm2', 'python3-tpm2-pytss', 'ima-evm-utils'];
+const COMMANDS = ['tpm2_startup', 'tpm2_pcrread', 'swtpm', 'swtpm_setup', 'clevis', 'evmctl'];
 // ossl-modules/tpm2.so: the tpm2-openssl provider.
 const LIBRARIES = ['libtss2-tcti-mssim.so.0', 'libtss2-tcti-swtpm.so.0', 'libtss2-tcti-cmd.so.0', 'libtss2-esys.so.0', 'ossl-modules/tpm2.so'];
 // Debian's python3 module directory (a python3 earlier on PATH, such as pyenv's, does not see it).

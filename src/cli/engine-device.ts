@@ -6,7 +6,7 @@ import type { ClientId, PlatformSignal, TpmDevice } from '../server/device.js';
 import type { Logger } from '../server/logger.js';
 import { Tpm } from '../tpm/engine/tpm.js';
 import { describeCommand, describeResponse } from '../tpm/engine/describe.js';
-import { fullAllocation, upgradePersistent } from '../tpm/state/initial-state.js';
+import { DEFAULT_PCR_BANKS, fullAllocation, upgradePersistent } from '../tpm/state/initial-state.js';
 import { manufactureInStore } from './manufacture.js';
 import { TpmStateStore } from '../store/tpm-state-store.js';
 import type { PcrObserver } from '../tpm/pcr/pcr-banks.js';
@@ -14,7 +14,8 @@ import type { PersistentState } from '../tpm/state/tpm-state.js';
 
 export interface EngineDeviceOptions {
   stateDir: string;
-  pcrBanks: number[];
+  /** The PCR banks to allocate; undefined keeps the state's (a new TPM gets the default banks). */
+  pcrBanks?: number[];
   /** Start from a power cycle: drop the saved volatile state. */
   reset: boolean;
   trace: boolean;
@@ -40,7 +41,7 @@ export class EngineDevice implements TpmDevice {
     try {
       let persistent = store.loadPersistent();
       if (!persistent) {
-        persistent = await manufactureInStore(store, options.pcrBanks, [], true);
+        persistent = await manufactureInStore(store, options.pcrBanks ?? [...DEFAULT_PCR_BANKS], [], true);
         store.savePersistent(persistent);
         options.logger.info('manufactured a new TPM', { stateDir: store.path });
       }
@@ -53,7 +54,7 @@ export class EngineDevice implements TpmDevice {
 
   private constructor(private readonly options: EngineDeviceOptions, private readonly store: TpmStateStore, persistent: PersistentState) {
     if (upgradePersistent(persistent)) this.store.savePersistent(persistent);
-    if (!sameBanks(persistent.pcrAllocation.map((b) => b.hash), options.pcrBanks)) {
+    if (options.pcrBanks && !sameBanks(persistent.pcrAllocation.map((b) => b.hash), options.pcrBanks)) {
       // Like PCR_Allocate: a new bank set takes effect at the next TPM Reset.
       persistent.pendingAllocation = fullAllocation(options.pcrBanks);
       this.store.savePersistent(persistent);

@@ -8,6 +8,7 @@ import { addMrOptions } from './mr-options.js';
 import { addMrCommand } from './mr-command.js';
 import { addManufactureCommand } from './manufacture.js';
 import { addCaCommand } from './ca-command.js';
+import { addImaCommand } from './ima-command.js';
 import { addCompareCommand } from './compare-command.js';
 import { addEvidenceCommands } from './evidence-command.js';
 import { addEventlogCommand } from './eventlog-command.js';
@@ -34,6 +35,7 @@ addMrOptions(addTpmOptions(program.command('stdio')))
 addManufactureCommand(program);
 addCaCommand(program);
 addMrCommand(program);
+addImaCommand(program);
 addCompareCommand(program);
 addEvidenceCommands(program);
 addEventlogCommand(program);

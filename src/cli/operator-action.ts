@@ -1,4 +1,4 @@
-/** The error handling of the operator commands (`mrtpm mr`, `mrtpm eventlog`). */
+/** The error handling of the operator commands (`mrtpm mr`, `eventlog`, `ima`, `attest`, `verify`, `compare`). */
 
 /**
  * Wraps a command action: a failure is reported as one line `mrtpm <command>: <message><hint>`

@@ -7,7 +7,7 @@ import { Reader } from '../tpm/marshal/reader.js';
 import { encode, sized } from '../tpm/marshal/codec.js';
 import { TPML_DIGEST, TPML_PCR_SELECTION, type PcrSelection } from '../tpm/marshal/types.js';
 import { TPMT_SIGNATURE } from '../tpm/marshal/signature-types.js';
-import { TPM_ALG, TPM_RS_PW, TPM_ST, TPMA_OBJECT } from '../tpm/spec/constants.js';
+import { TPM_ALG, TPM_CAP, TPM_RS_PW, TPM_ST, TPMA_OBJECT } from '../tpm/spec/constants.js';
 import { TPM_CC } from '../tpm/spec/tpm-cc.js';
 import { hash } from '../tpm/crypto/hash.js';
 
@@ -76,6 +76,9 @@ export function quote(key: number, qualifyingData: Uint8Array, pcrs: readonly Pc
   return request(TPM_CC.Quote, [key], w.finish(), true);
 }
 
+/** GetCapability(TPM_CAP_PCRS): the PCR allocation. */
+export const getPcrAllocation = (): Uint8Array => request(TPM_CC.GetCapability, [], new Writer(12).u32(TPM_CAP.PCRS).u32(0).u32(1).finish(), false);
+
 export const pcrRead = (pcrs: readonly PcrSelection[]): Uint8Array => request(TPM_CC.PCR_Read, [], encode(TPML_PCR_SELECTION, [...pcrs]), false);
 
 export class TpmResponseError extends Error {
@@ -125,4 +128,12 @@ export function readPcrRead(response: Uint8Array): { counter: number; selection:
   const counter = r.u32();
   const selection = TPML_PCR_SELECTION.read(r);
   return { counter, selection, digests: TPML_DIGEST.read(r) };
+}
+
+/** GetCapability(TPM_CAP_PCRS)'s allocation: one selection per bank (an empty bitmap: not allocated). */
+export function readPcrAllocation(response: Uint8Array): PcrSelection[] {
+  const r = responseParameters('GetCapability', response);
+  r.u8(); // moreData
+  r.u32(); // capability
+  return TPML_PCR_SELECTION.read(r);
 }

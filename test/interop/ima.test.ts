@@ -1,0 +1,171 @@
+/**
+ * `mrtpm ima measure` against a running `mrtpm serve --mr tdx-sim` (mssim), then the real evmctl
+ * (ima-evm-utils) verifies the binary list against PCR files made from tpm2_pcrread, evmctl's
+ * boot_aggregate equals the list's, `mrtpm ima replay` agrees with the TPM, and `mrtpm mr replay`
+ * still finds RTMR2 matching (the mirror carried IMA's PCR 10 extends into it). Then the same
+ * without a server (the state opened in-process), a foreign PCR 10 extend that both evmctl and
+ * `ima replay` must catch, and evmctl on the kernel-format fixture list.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { requireInteropTools } from '../helpers/interop-prereqs.js';
+import { assertMrtpmBuilt, MRTPM_MAIN, startMrtpm } from '../helpers/mrtpm.js';
+import { makeTempDir, removeDir } from '../helpers/state-dirs.js';
+import { parsePcrRead } from '../helpers/tool-output.js';
+import { tpm2 } from '../helpers/tpm2-tools.js';
+
+const exec = promisify(execFile);
+const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/ima/', import.meta.url));
+
+interface Run { code: number; stdout: string; stderr: string }
+async function run(file: string, args: string[]): Promise<Run> {
+  try {
+    const { stdout, stderr } = await exec(file, args);
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+  }
+}
+const mrtpm = (args: string[]): Promise<Run> => run(process.execPath, [MRTPM_MAIN, ...args]);
+
+/** evmctl's --pcrs file: "PCR-NN: <hex>" for PCRs 0-23 in order (evmctl.c read_one_bank). */
+function pcrFile(path: string, values: Map<number, string>): string {
+  writeFileSync(path, Array.from({ length: 24 }, (_, i) => `PCR-${String(i).padStart(2, '0')}: ${values.get(i)!}\n`).join(''));
+  return path;
+}
+
+const MATCHED = 'Matched per TPM bank calculated digest(s).';
+
+describe('IMA lists with evmctl (mrtpm serve, mssim)', function () {
+  this.timeout(120_000);
+  const dirs: string[] = [];
+  before(async function () {
+    await requireInteropTools(this);
+    assertMrtpmBuilt();
+  });
+  after(async () => { await Promise.all(dirs.map(removeDir)); });
+
+  it('measure through the server, evmctl verifies the list against tpm2_pcrread, RTMR2 replays; then in-process; a foreign extend is caught', async () => {
+    const state = await makeTempDir('mrtpm-ima');
+    dirs.push(state);
+    const files = join(state, 'files');
+    await exec('mkdir', ['-p', files]);
+    const measured = [join(files, 'config file.txt'), join(files, 'big.bin'), join(files, 'empty')];
+    writeFileSync(measured[0]!, 'key = value\n');
+    writeFileSync(measured[1]!, randomBytes(3 << 20));
+    writeFileSync(measured[2]!, '');
+    const list = join(state, 'ima', 'binary_runtime_measurements');
+
+    const server = await startMrtpm({ stateDir: state, pcrBanks: ['sha1', 'sha256', 'sha384'], extraArgs: ['--mr', 'tdx-sim'] });
+    const t = server.tcti;
+    try {
+      await tpm2(t, 'startup', ['-c']);
+      // Firmware and boot loader measurements, so that boot_aggregate covers something.
+      await tpm2(t, 'pcrextend', [`0:sha256=${randomBytes(32).toString('hex')}`]);
+      await tpm2(t, 'pcrextend', [`4:sha1=${randomBytes(20).toString('hex')},sha256=${randomBytes(32).toString('hex')}`]);
+      await tpm2(t, 'pcrextend', [`9:sha256=${randomBytes(32).toString('hex')}`]);
+
+      const measure = await mrtpm(['ima', 'measure', '--state', state, '--port', String(server.port), ...measured]);
+      assert.equal(measure.code, 0, measure.stderr);
+      const ascii = readFileSync(join(state, 'ima', 'ascii_runtime_measurements'), 'utf8').split('\n').filter(Boolean);
+      assert.equal(ascii.length, 4);
+      assert.match(ascii[0]!, /^10 [0-9a-f]{40} ima-ng sha256:[0-9a-f]{64} boot_aggregate$/);
+      assert.ok(ascii[1]!.endsWith(`${files}/config_file.txt`), 'spaces in a path become underscores');
+      assert.equal(measure.stdout, `${ascii.join('\n')}\n`);
+
+      const read = parsePcrRead(await tpm2(t, 'pcrread', ['sha1:all+sha256:all']));
+      const sha1 = pcrFile(join(state, 'pcrs-sha1'), read.get('sha1')!);
+      const sha256 = pcrFile(join(state, 'pcrs-sha256'), read.get('sha256')!);
+      const evm = await run('evmctl', ['ima_measurement', '--pcrs', `sha1,${sha1}`, '--pcrs', `sha256,${sha256}`, list]);
+      assert.equal(evm.code, 0, evm.stdout + evm.stderr);
+      assert.ok(evm.stderr.includes(MATCHED), evm.stdout + evm.stderr);
+
+      const aggregate = await run('evmctl', ['ima_boot_aggregate', '--pcrs', `sha256,${sha256}`]);
+      assert.equal(aggregate.code, 0, aggregate.stderr);
+      assert.equal(aggregate.stdout.match(/sha256:[0-9a-f]{64}/)?.[0], ascii[0]!.split(' ')[3]);
+
+      const replay = await mrtpm(['ima', 'replay', '--port', String(server.port), '--state', state, list]);
+      assert.equal(replay.code, 0, replay.stdout + replay.stderr);
+      for (const bank of ['sha1', 'sha256', 'sha384']) assert.match(replay.stdout, new RegExp(`^${bank}:10 [0-9a-f]+ matches the TPM$`, 'm'));
+    } finally {
+      await server.stop();
+    }
+
+    const mr = await mrtpm(['mr', 'replay', '--state', state]);
+    assert.equal(mr.code, 0, mr.stdout + mr.stderr);
+    assert.match(mr.stdout, /^rtmr2 +matches (?!0{96})[0-9a-f]{96}$/m);
+
+    // No server: the state directory opened in this process, its MR mirror with it.
+    const more = join(files, 'later');
+    writeFileSync(more, 'measured without a server');
+    const inProcess = await mrtpm(['ima', 'measure', '--state', state, more]);
+    assert.equal(inProcess.code, 0, inProcess.stderr);
+    assert.match(inProcess.stdout, new RegExp(`^10 [0-9a-f]{40} ima-ng sha256:[0-9a-f]{64} ${more}\\n$`));
+    const replayed = await mrtpm(['ima', 'replay', '--state', state]);
+    assert.equal(replayed.code, 0, replayed.stdout + replayed.stderr);
+    assert.match(replayed.stdout, /^5 entries, 0 violations$/m);
+    assert.match((await mrtpm(['mr', 'replay', '--state', state])).stdout, /^rtmr2 +matches /m);
+
+    // An extend of PCR 10 that is not in the list: both verifiers must notice.
+    const again = await startMrtpm({ stateDir: state, pcrBanks: ['sha1', 'sha256', 'sha384'], extraArgs: ['--mr', 'tdx-sim'] });
+    try {
+      await tpm2(again.tcti, 'pcrextend', [`10:sha1=${randomBytes(20).toString('hex')},sha256=${randomBytes(32).toString('hex')},sha384=${randomBytes(48).toString('hex')}`]);
+      const bad = await mrtpm(['ima', 'replay', '--port', String(again.port), '--state', state]);
+      assert.equal(bad.code, 1, bad.stdout);
+      assert.match(bad.stdout, /^sha256:10 [0-9a-f]{64} DIFFERS: TPM [0-9a-f]{64}$/m);
+      const read = parsePcrRead(await tpm2(again.tcti, 'pcrread', ['sha256:all']));
+      const evm = await run('evmctl', ['ima_measurement', '--pcrs', `sha256,${pcrFile(join(state, 'pcrs-after'), read.get('sha256')!)}`, list]);
+      assert.notEqual(evm.code, 0, evm.stdout);
+      assert.ok(!evm.stderr.includes(MATCHED), evm.stderr);
+    } finally {
+      await again.stop();
+    }
+  });
+
+  it('a TPM without Startup refuses the measurement and the list stays empty; after Startup it starts with boot_aggregate', async () => {
+    const state = await makeTempDir('mrtpm-ima-init');
+    dirs.push(state);
+    const file = join(state, 'f');
+    writeFileSync(file, 'x');
+    const server = await startMrtpm({ stateDir: state, extraArgs: ['--mr', 'none'] });
+    try {
+      const refused = await mrtpm(['ima', 'measure', '--state', state, '--port', String(server.port), file]);
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /TPM_RC_INITIALIZE/);
+      await tpm2(server.tcti, 'startup', ['-c']);
+      await tpm2(server.tcti, 'pcrextend', [`10:sha256=${randomBytes(32).toString('hex')}`]);
+      const measured = await mrtpm(['ima', 'measure', '--state', state, '--port', String(server.port), file]);
+      assert.equal(measured.code, 0, measured.stderr);
+      const lines = readFileSync(join(state, 'ima', 'ascii_runtime_measurements_sha256'), 'utf8').split('\n').filter(Boolean);
+      assert.deepEqual(lines.map((l) => l.split(' ').at(-1)), ['boot_aggregate', file]);
+      assert.match(lines[0]!, /^10 [0-9a-f]{64} ima-ng /, 'the _sha256 file shows the SHA-256 template hash');
+      // PCR 10 was extended before IMA started: the list cannot replay to it.
+      const replay = await mrtpm(['ima', 'replay', '--port', String(server.port), '--state', state]);
+      assert.equal(replay.code, 1, replay.stdout);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('evmctl accepts the kernel-format fixture list against its expected PCRs, as mrtpm ima replay computes them', async () => {
+    const dir = await makeTempDir('mrtpm-ima-fixture');
+    dirs.push(dir);
+    const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as { bootPcrsSha256: string[]; pcr10: Record<string, string> };
+    const pcrs = new Map(Array.from({ length: 24 }, (_, i) => [i, i < 10 ? expected.bootPcrsSha256[i]! : i === 10 ? expected.pcr10.sha256! : '0'.repeat(64)]));
+    const file = pcrFile(join(dir, 'pcrs'), pcrs);
+    const list = join(FIXTURES, 'binary_runtime_measurements');
+    // --ignore-violations: extend violations as the kernel does (all-ones), not as zeros.
+    const evm = await run('evmctl', ['ima_measurement', '--ignore-violations', '--pcrs', `sha256,${file}`, list]);
+    assert.equal(evm.code, 0, evm.stdout + evm.stderr);
+    assert.ok(evm.stderr.includes(MATCHED), evm.stdout + evm.stderr);
+    const replay = await mrtpm(['ima', 'replay', '--banks', 'sha256', list]);
+    assert.equal(replay.code, 0, replay.stderr);
+    assert.match(replay.stdout, new RegExp(`^sha256:10 ${expected.pcr10.sha256}$`, 'm'));
+  });
+});
