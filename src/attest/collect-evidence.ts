@@ -26,6 +26,8 @@ export interface EvidenceSources {
   /** The MR event log's bytes, read when asked (after the quote). */
   readMrLog(): Uint8Array;
   ccel?: Uint8Array;
+  /** The IMA list (binary format), read with the MR log, when the state keeps one. */
+  readImaList?(): { list: Uint8Array; listHash: string } | undefined;
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -55,6 +57,7 @@ export async function collectEvidence(sources: EvidenceSources, nonce: Uint8Arra
     await sources.execute(flushContext(ak.handle));
   }
   const mrLog = sources.readMrLog();
+  const ima = sources.readImaList?.();
   const hw = await sources.hardware.report(reportData(quoted.attest, ak.name));
   const certificate = await makeAkCertificate(sources.ca, createPublicKey(akPublicKey(readPublicBytes(ak.publicArea))), ak.name);
   return {
@@ -65,6 +68,7 @@ export async function collectEvidence(sources: EvidenceSources, nonce: Uint8Arra
     pcrs,
     mrLog: b64(mrLog),
     ...(sources.ccel && { ccel: b64(sources.ccel) }),
+    ...(ima && { ima: { list: b64(ima.list), listHash: ima.listHash } }),
     hardware: { provider: hw.provider, format: hw.format, report: b64(hw.raw) },
   };
 }

@@ -26,6 +26,8 @@ export interface EvidenceBundle {
   mrLog: string;
   /** The firmware's CC event log (CCEL), when the VM has one. */
   ccel?: string;
+  /** The IMA measurement list of the state (binary format) and the hash of its template-hash column. */
+  ima?: { list: string; listHash: string };
   /** The hardware report whose report data is reportData(attest, AK name). */
   hardware: { provider: string; format: HardwareReportFormat; report: string };
 }

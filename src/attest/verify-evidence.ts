@@ -20,6 +20,10 @@ import type { MeasurementRegister } from '../mr/mr-backend.js';
 import { fromB64, reportData, type EvidenceBundle } from './evidence-bundle.js';
 import { akPublicKey, objectName } from './ak-public.js';
 import { selectedPcrs } from './pcr-list.js';
+import { parseBinaryList } from '../ima/ima-list.js';
+import { replayImaList } from '../ima/ima-replay.js';
+import { digestSizeOf } from '../ima/digest.js';
+import { IMA_PCR } from '../ima/ima-measure.js';
 
 export interface VerifyInputs {
   nonce: Uint8Array;
@@ -151,6 +155,18 @@ export async function verifyEvidence(bundle: EvidenceBundle, inputs: VerifyInput
     const differ = selection.filter((p) => !bytesEqual(replayed.banks.get(p.hash)?.[p.pcr] ?? new Uint8Array(0), values.get(`${p.bank}:${p.pcr}`)!));
     return [differ.length === 0, differ.length === 0 ? `all ${selection.length} replay` : `differ: ${differ.map((p) => `${p.bank}:${p.pcr}`).join(', ')}`];
   });
+
+  if (bundle.ima) {
+    const ima = bundle.ima;
+    c.attempt('IMA list replays to PCR 10', () => {
+      const quotedBanks = selection.filter((p) => p.pcr === IMA_PCR).map((p) => p.bank);
+      if (quotedBanks.length === 0) return [false, 'PCR 10 is not quoted'];
+      const replay = replayImaList(parseBinaryList(fromB64(ima.list), digestSizeOf(ima.listHash)), quotedBanks, ima.listHash);
+      if (replay.badTemplateHashes.length > 0) return [false, `entries ${replay.badTemplateHashes.join(', ')} do not hash to their template hash`];
+      const differ = quotedBanks.filter((b) => !bytesEqual(replay.banks.get(b)?.get(IMA_PCR) ?? new Uint8Array(0), values.get(`${b}:${IMA_PCR}`)!));
+      return [differ.length === 0, differ.length === 0 ? `${replay.entries} entries replay in ${quotedBanks.join(', ')}` : `differs in ${differ.join(', ')}`];
+    });
+  }
 
   let report: HardwareReport | undefined;
   try {

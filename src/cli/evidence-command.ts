@@ -1,7 +1,9 @@
 /** `mrtpm attest` and `mrtpm verify`: hardware-bound evidence of a serving vTPM, and its checks (docs/evidence.md). */
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
+import { BINARY_LIST, IMA_LIST_DIR, listHashOf } from '../ima/ima-list-files.js';
 import { addMrOptions, parseHex, type MrOptions } from './mr-options.js';
 import { logFilePath, openReportSource } from './mr-setup.js';
 import { parsePort } from './options.js';
@@ -45,6 +47,10 @@ async function attest(o: AttestFlags): Promise<void> {
       ca,
       hardware: source,
       readMrLog: () => readFileSync(logFilePath(o)),
+      readImaList: () => {
+        const file = join(o.state, IMA_LIST_DIR, BINARY_LIST);
+        return existsSync(file) ? { list: readFileSync(file), listHash: listHashOf(file) } : undefined;
+      },
       ...(ccelPath && { ccel: readFileSync(ccelPath) }),
     }, o.nonce, parsePcrList(o.pcrs));
     const text = `${JSON.stringify(bundle, null, 2)}\n`;

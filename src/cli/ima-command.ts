@@ -20,7 +20,7 @@ import { allocatedBanks, extendPcr, readPcrs, type TpmLink } from './pcr-client.
 import { BOOT_AGGREGATE_PCRS, bootAggregate, bootAggregateBank } from '../ima/boot-aggregate.js';
 import { IMA_PCR, bootAggregateMeasurement, fileMeasurement, type ImaMeasurement } from '../ima/ima-measure.js';
 import { formatAsciiEntry, isBinaryList, parseAsciiList, parseBinaryList, type ImaEntry } from '../ima/ima-list.js';
-import { BINARY_LIST, ImaListFiles, listHashOf } from '../ima/ima-list-files.js';
+import { BINARY_LIST, IMA_LIST_DIR, ImaListFiles, listHashOf } from '../ima/ima-list-files.js';
 import { replayImaList } from '../ima/ima-replay.js';
 
 interface CommonOptions extends MrOptions {
@@ -31,10 +31,9 @@ interface CommonOptions extends MrOptions {
 interface MeasureOptions extends CommonOptions { hash: string; new: boolean }
 interface ReplayOptions extends CommonOptions { banks?: string[]; listHash?: string; json: boolean }
 
-const IMA_DIR = 'ima';
 const HASHES = ['sha1', 'sha256', 'sha384', 'sha512'];
 
-const listDir = (o: CommonOptions): string => o.listDir ?? join(o.state, IMA_DIR);
+const listDir = (o: CommonOptions): string => o.listDir ?? join(o.state, IMA_LIST_DIR);
 
 /**
  * The TPM to talk to: the serving vTPM at --port (mssim), else the state directory opened in

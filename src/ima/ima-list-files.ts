@@ -11,6 +11,8 @@ import { openStateDir, type StateDir } from '../store/state-dir.js';
 import { asciiAfterHash, asciiEntry, binaryAfterHash, binaryEntry } from './ima-list.js';
 import type { ImaMeasurement } from './ima-measure.js';
 
+/** The directory under a state directory where `mrtpm ima` keeps the lists. */
+export const IMA_LIST_DIR = 'ima';
 export const ASCII_LIST = 'ascii_runtime_measurements';
 export const BINARY_LIST = 'binary_runtime_measurements';
 const PER_HASH = new RegExp(`^${BINARY_LIST}_(sha1|sha256|sha384|sha512)$`);

@@ -3,7 +3,8 @@
  * PCRs of a serving mrtpm, `mrtpm attest` collects the bundle, `mrtpm verify` passes it; then each
  * forgery the issue names makes verify fail, with the check named: a flipped quote bit, a wrong
  * nonce, a PCR extend after the quote, a foreign register extend, the hardware report of another
- * quote, a truncated MR log.
+ * quote, a truncated MR log; and an IMA list measured through the vTPM replays to PCR 10 until an
+ * entry is changed.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -55,7 +56,9 @@ for (const platform of PLATFORMS) {
       await tpm2(server.tcti, 'startup', ['-c']);
       await tpm2(server.tcti, 'pcrextend', [`16:sha256=${'11'.repeat(32)}`]);
       await writeFile(file('event.txt'), 'an event for PCR 10');
-      await tpm2(server.tcti, 'pcrevent', ['10', file('event.txt')]);
+      await tpm2(server.tcti, 'pcrevent', ['9', file('event.txt')]);
+      // IMA on PCR 10, through the serving vTPM: the bundle carries the list, verify replays it.
+      await run(process.execPath, [MRTPM_MAIN, 'ima', 'measure', '--state', server.stateDir, '--port', String(server.port), file('event.txt')]);
       await run(process.execPath, [MRTPM_MAIN, 'ca', '--state', server.stateDir, '--out', file('ca.pem')]);
     });
     after(async () => server?.stop());
@@ -70,7 +73,8 @@ for (const platform of PLATFORMS) {
       const v = JSON.parse((await run(process.execPath, args)).stdout) as Verdict;
       assert.ok(v.ok, JSON.stringify(v.checks, null, 2));
       assert.deepEqual(v.checks.filter((c) => c.result !== 'pass'), []);
-      assert.ok(v.checks.length >= 12);
+      assert.ok(v.checks.length >= 13);
+      assert.ok(v.checks.some((c) => c.check === 'IMA list replays to PCR 10' && c.result === 'pass'));
       const text = (await run(process.execPath, args.filter((a) => a !== '--json'))).stdout;
       assert.match(text, /^quote signature +PASS/m);
     });
@@ -95,6 +99,11 @@ for (const platform of PLATFORMS) {
         ['PCR values replay from the MR log', 'registers replay from CCEL + the MR log'].sort(), 'extend after the quote');
       assert.deepEqual(failed(await verify({ ...good, hardware: later.hardware }, nonce)).sort(),
         ['REPORTDATA binds the quote and the AK', 'registers replay from CCEL + the MR log'].sort(), 'the report of another quote');
+
+      const ima = (good as unknown as { ima: { list: string } }).ima;
+      const list = Buffer.from(ima.list, 'base64');
+      list[list.length - 1]! ^= 1;
+      assert.deepEqual(failed(await verify({ ...good, ima: { ...ima, list: list.toString('base64') } } as Bundle, nonce)), ['IMA list replays to PCR 10'], 'a changed IMA entry');
 
       const cut = Buffer.from(good.mrLog, 'base64');
       assert.ok(failed(await verify({ ...good, mrLog: cut.subarray(0, cut.length - 7).toString('base64') }, nonce)).includes('MR log'), 'truncated log');
