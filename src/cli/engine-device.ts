@@ -2,7 +2,7 @@
  * The engine as the servers see it (TpmDevice): power signals, resource-manager clients, tracing,
  * and persistence of the TPM state in its state directory.
  */
-import type { ClientId, PlatformSignal, TpmDevice } from '../server/device.js';
+import type { ClientId, PlatformSignal, StateBlobType, TpmDevice } from '../server/device.js';
 import type { Logger } from '../server/logger.js';
 import { Tpm } from '../tpm/engine/tpm.js';
 import { describeCommand, describeResponse } from '../tpm/engine/describe.js';
@@ -10,7 +10,8 @@ import { DEFAULT_PCR_BANKS, fullAllocation, upgradePersistent } from '../tpm/sta
 import { manufactureInStore } from './manufacture.js';
 import { TpmStateStore } from '../store/tpm-state-store.js';
 import type { PcrObserver } from '../tpm/pcr/pcr-banks.js';
-import type { PersistentState } from '../tpm/state/tpm-state.js';
+import type { PersistentState, VolatileState } from '../tpm/state/tpm-state.js';
+import { decodeStateBlob, encodeStateBlob } from '../store/state-blob.js';
 
 export interface EngineDeviceOptions {
   stateDir: string;
@@ -31,6 +32,8 @@ export class EngineDevice implements TpmDevice {
   private nextClient = 1;
   private tpmEstablished = false;
   private closed = false;
+  /** A volatile state blob set while powered off: what the next power-on resumes. */
+  private pendingVolatile: VolatileState | undefined;
 
   /**
    * Opens (locks) the state directory; a directory without a TPM gets a new one, with EK
@@ -89,7 +92,9 @@ export class EngineDevice implements TpmDevice {
     this.options.logger.debug('platform signal', { signal });
     switch (signal) {
       case 'powerOn':
-        this.tpm.powerOn();
+        if (this.pendingVolatile && !this.tpm.poweredOn) this.tpm.resume(this.pendingVolatile);
+        else this.tpm.powerOn();
+        this.pendingVolatile = undefined;
         break;
       case 'powerOff':
         this.tpm.powerOff();
@@ -131,6 +136,38 @@ export class EngineDevice implements TpmDevice {
 
   closeClient(client: ClientId): void {
     this.tpm.closeClient(client);
+  }
+
+  /**
+   * The permanent part is the persistent state (Shutdown(STATE) data included, so there is never
+   * a separate savestate part); the volatile part exists while powered.
+   */
+  stateBlob(type: StateBlobType): Uint8Array | undefined {
+    if (type === 'permanent') return encodeStateBlob('permanent', this.tpm.persistent);
+    if (type === 'volatile' && this.tpm.poweredOn) return encodeStateBlob('volatile', this.tpm.volatile);
+    return undefined;
+  }
+
+  setStateBlob(type: StateBlobType, blob: Uint8Array): boolean {
+    if (this.tpm.poweredOn) return false;
+    // Empty: swtpm's TPMLIB_SetState(NULL) forgets a blob set before; the current state stays.
+    if (blob.length === 0) {
+      if (type === 'volatile') this.pendingVolatile = undefined;
+      return true;
+    }
+    if (type === 'permanent') {
+      const persistent = decodeStateBlob('permanent', blob);
+      if (!persistent) return false;
+      upgradePersistent(persistent);
+      this.tpm.replacePersistent(persistent);
+      this.store.savePersistent(persistent);
+      return true;
+    }
+    if (type === 'volatile') {
+      this.pendingVolatile = decodeStateBlob('volatile', blob);
+      return this.pendingVolatile !== undefined;
+    }
+    return false;
   }
 
   /**

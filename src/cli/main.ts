@@ -26,6 +26,9 @@ addMrOptions(addTpmOptions(program.command('serve')))
   .addOption(new Option('--port <port>', 'TPM/data port; the platform/control port is port+1').argParser(parsePort).default(2321))
   .addOption(new Option('--ctrl-port <port>', 'swtpm control port (default: port+1)').argParser(parsePort))
   .addOption(new Option('--unix <path>', 'listen on unix sockets PATH and PATH.ctrl (mode 0600) instead of TCP'))
+  .addOption(new Option('--ctrl-unix <path>', 'swtpm: only a control socket PATH (mode 0600); the data channel comes by CMD_SET_DATAFD, as QEMU passes it')
+    .conflicts(['unix', 'port', 'ctrlPort']))
+  .addOption(new Option('--qemu <path>', 'for QEMU\'s -tpmdev emulator: --protocol swtpm --ctrl-unix PATH').conflicts(['unix', 'ctrlUnix', 'port', 'ctrlPort']))
   .action((o: ServeOptions) => serve(o));
 
 addMrOptions(addTpmOptions(program.command('stdio')))

@@ -1,7 +1,7 @@
 /** `mrtpm serve` and `mrtpm stdio`: run the TPM behind a transport until told to stop. */
 import { createLogger } from '../server/logger.js';
 import { MssimServer } from '../server/mssim-server.js';
-import { SwtpmServer } from '../server/swtpm-server.js';
+import { SwtpmServer, type SwtpmServerOptions } from '../server/swtpm-server.js';
 import { StdioServer } from '../server/stdio-server.js';
 import { EngineDevice } from './engine-device.js';
 import type { TpmOptions } from './options.js';
@@ -10,6 +10,7 @@ import { controlSocketPath, openMr, type MrSetup } from './mr-setup.js';
 import { MrControlServer } from '../server/mr-control.js';
 import type { Logger } from '../server/logger.js';
 import { TPM_IDENTITY } from '../tpm/capability/properties.js';
+import { RightsReader } from '../../native/scm-rights.js';
 
 export type RunOptions = TpmOptions & MrOptions;
 
@@ -19,6 +20,10 @@ export interface ServeOptions extends RunOptions {
   port: number;
   ctrlPort?: number;
   unix?: string;
+  /** swtpm control socket only; the data channel comes by CMD_SET_DATAFD. */
+  ctrlUnix?: string;
+  /** --protocol swtpm --ctrl-unix PATH */
+  qemu?: string;
 }
 
 interface Running {
@@ -80,15 +85,32 @@ async function listenForOperators(o: ServeOptions, mr: MrSetup, logger: Logger):
   }
 }
 
+/** Where the swtpm server listens: a control socket alone (QEMU), a unix pair, or TCP. */
+function swtpmEndpoint(o: ServeOptions): SwtpmServerOptions['endpoint'] {
+  const ctrlOnly = o.qemu ?? o.ctrlUnix;
+  if (ctrlOnly !== undefined) return { ctrlOnly };
+  return o.unix ? { path: o.unix } : { host: o.bind, port: o.port, ctrlPort: o.ctrlPort };
+}
+
 export async function serve(o: ServeOptions): Promise<void> {
   const logger = createLogger({ level: o.logLevel });
+  if (o.qemu !== undefined) o.protocol = 'swtpm';
+  if (o.ctrlUnix !== undefined && o.protocol !== 'swtpm') {
+    logger.error('--ctrl-unix needs --protocol swtpm');
+    process.exit(2);
+  }
   const { device, mr } = await openDevice(o, logger);
+  const endpoint = o.protocol === 'swtpm' ? swtpmEndpoint(o) : undefined;
+  // QEMU's way: like swtpm without --flags not-need-init, the TPM runs from CMD_INIT on (a fresh
+  // boot, or the state blobs of an incoming migration); nothing of the last run resumes by itself.
+  if (endpoint && 'ctrlOnly' in endpoint) device.signal('powerOff');
   let stop: (why: string) => void = () => undefined;
   const onStop = (): void => stop('transport stop');
-  const server = o.protocol === 'swtpm'
+  const server = endpoint
     ? new SwtpmServer({
-      device, logger, onStop,
-      endpoint: o.unix ? { path: o.unix } : { host: o.bind, port: o.port, ctrlPort: o.ctrlPort },
+      device, logger, onStop, endpoint,
+      // Unix control sockets are read by recvmsg, so that QEMU's CMD_SET_DATAFD fd arrives.
+      passedFds: (socket) => new RightsReader(socket),
       info: TPM_IDENTITY,
       onStoreVolatile: () => device.saveVolatile(),
     })

@@ -36,9 +36,11 @@ export class Listener {
     readonly name: string,
     onConnection: (socket: net.Socket) => void,
     private readonly logger: Logger,
+    /** Accept connections unread: a socket that carries fds must be read by recvmsg, never by libuv. */
+    pauseOnConnect = false,
   ) {
     // noDelay: every reply is one complete message the client waits for; Nagle would only delay it.
-    this.server = net.createServer({ noDelay: true }, (socket) => {
+    this.server = net.createServer({ noDelay: true, pauseOnConnect }, (socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
       onConnection(socket);

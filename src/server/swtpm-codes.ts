@@ -47,8 +47,21 @@ export const PTM_RES = {
   FAIL: 0x09,
   /** Also swtpm's answer for "TPM not running" and "TPM running" preconditions. */
   BAD_ORDINAL: 0x0a,
+  /** TPM_IOERROR: CMD_SET_DATAFD while a passed data channel is still open. */
+  IOERROR: 0x1f,
   BAD_LOCALITY: 0x3d,
+  /** TPM_RETRY: CMD_GET_STATEBLOB of a part that does not exist (swtpm's missing state file). */
+  RETRY: 0x800,
 } as const;
+
+/** CMD_INIT's ptm_init.init_flags. */
+export const PTM_INIT_FLAG_DELETE_VOLATILE = 1;
+
+/** CMD_GET/SET_STATEBLOB's blob types (PTM_BLOB_TYPE_*). */
+export const PTM_BLOB_TYPE = { PERMANENT: 1, VOLATILE: 2, SAVESTATE: 3 } as const;
+
+/** CMD_GET/SET_STATEBLOB's state_flags (PTM_STATE_FLAG_*). */
+export const PTM_STATE_FLAG = { DECRYPTED: 1, ENCRYPTED: 2 } as const;
 
 /** CMD_GET_INFO flags. */
 export const SWTPM_INFO = { TPMSPECIFICATION: 1n, TPMATTRIBUTES: 2n } as const;

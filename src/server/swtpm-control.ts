@@ -1,5 +1,6 @@
 import type { TpmDevice } from './device.js';
-import { CMD, GETINFO_SIZE, MAX_LOCALITY, PTM_CAP_BIT, PTM_RES, SWTPM_INFO } from './swtpm-codes.js';
+import type { StateBlobType } from './device.js';
+import { CMD, GETINFO_SIZE, MAX_LOCALITY, PTM_BLOB_TYPE, PTM_CAP_BIT, PTM_RES, SWTPM_INFO } from './swtpm-codes.js';
 import { u32, u32s } from './wire.js';
 
 /** What CMD_GET_INFO reports about us (never swtpm's IBM identity). */
@@ -21,6 +22,18 @@ export interface ControlContext {
   readonly bufferSize: number;
   readonly info: SwtpmInfo;
   storeVolatile(): Promise<void>;
+  /**
+   * CMD_SET_DATAFD: serves `fd` as the data channel and answers the PTM result: TPM_IOERROR while
+   * a passed data channel is still open (swtpm checks that first; `fd` is then closed), and
+   * TPM_BAD_PARAMETER when no fd came.
+   */
+  useDataFd(fd: number | undefined): number;
+}
+
+/** The control connection a request came on. */
+export interface ControlConnection {
+  /** The oldest fd passed with SCM_RIGHTS on this connection and not yet taken (unix sockets only). */
+  takePassedFd(): number | undefined;
 }
 
 export interface ControlCommand {
@@ -31,6 +44,8 @@ export interface ControlCommand {
   body: number;
   /** More bytes announced by the fixed body (CMD_HASH_DATA's length). */
   variableBody?: (fixed: Buffer) => number;
+  /** Largest variable body; default the server's largest frame. */
+  maxVariableBody?: number;
   /**
    * swtpm checks some requests with `n != size`: any extra byte answers TPM_BAD_PARAMETER.
    * The others (`n < size`) tolerate and drop extra bytes.
@@ -38,7 +53,7 @@ export interface ControlCommand {
   exact: boolean;
   /** Answers TPM_BAD_ORDINAL while the TPM is stopped. */
   needsRunning: boolean;
-  run(ctx: ControlContext, body: Buffer): Uint8Array | Promise<Uint8Array>;
+  run(ctx: ControlContext, body: Buffer, connection: ControlConnection): Uint8Array | Promise<Uint8Array>;
   /** After the reply, the server stops (CMD_SHUTDOWN). */
   stopsServer?: true;
 }
@@ -49,10 +64,19 @@ const OK = result(PTM_RES.SUCCESS);
 /** Largest CMD_HASH_DATA chunk swtpm takes in one request (ptm_hdata's buffer). */
 const HASH_DATA_MAX = 4096;
 
+/** Largest CMD_SET_STATEBLOB blob taken (swtpm mallocs any length; an mrtpm state is far smaller). */
+const STATE_BLOB_MAX = 64 << 20;
+
+const BLOB_TYPES: ReadonlyMap<number, StateBlobType> = new Map([
+  [PTM_BLOB_TYPE.PERMANENT, 'permanent'],
+  [PTM_BLOB_TYPE.VOLATILE, 'volatile'],
+  [PTM_BLOB_TYPE.SAVESTATE, 'savestate'],
+]);
+
 /**
  * The control commands, declared once each; the field values follow swtpm 0.7.1's
- * ctrlchannel_process_fd(). Absent: GET/SET_STATEBLOB (no libtpms state blobs here) and
- * SET_DATAFD (Node cannot receive SCM_RIGHTS file descriptors); they answer TPM_BAD_ORDINAL.
+ * ctrlchannel_process_fd(). State blobs are mrtpm's own serialisation (see TpmDevice.stateBlob),
+ * not libtpms'; SET_DATAFD needs the server to read the unix control socket with recvmsg.
  */
 export const CONTROL_COMMANDS: ReadonlyMap<number, ControlCommand> = new Map<number, ControlCommand>([
   [CMD.GET_CAPABILITY, {
@@ -66,8 +90,9 @@ export const CONTROL_COMMANDS: ReadonlyMap<number, ControlCommand> = new Map<num
   }],
   [CMD.INIT, {
     name: 'INIT', capability: PTM_CAP_BIT.INIT, body: 4, exact: true, needsRunning: false,
-    // A power cycle is _TPM_Init. PTM_INIT_FLAG_DELETE_VOLATILE needs nothing more: this server
-    // keeps no volatile-state file that INIT would restore.
+    // A power cycle is _TPM_Init, or the resumption of a volatile blob set while stopped, as
+    // libtpms resumes its volatile state. PTM_INIT_FLAG_DELETE_VOLATILE needs nothing more: that
+    // blob is good for this one power-on, and no volatile-state file is restored.
     run: (ctx) => {
       ctx.device.signal('powerOff');
       ctx.device.signal('powerOn');
@@ -150,10 +175,30 @@ export const CONTROL_COMMANDS: ReadonlyMap<number, ControlCommand> = new Map<num
       return OK;
     },
   }],
+  [CMD.GET_STATEBLOB, {
+    name: 'GET_STATEBLOB', capability: PTM_CAP_BIT.GET_STATEBLOB, body: 12, exact: false, needsRunning: true,
+    // state_flags (PTM_STATE_FLAG_DECRYPTED) does not matter: nothing here is encrypted.
+    run: (ctx, body) => stateBlob(ctx, body.readUInt32BE(4), body.readUInt32BE(8)),
+  }],
+  [CMD.SET_STATEBLOB, {
+    name: 'SET_STATEBLOB', capability: PTM_CAP_BIT.SET_STATEBLOB, body: 12, exact: false, needsRunning: false,
+    variableBody: (fixed) => fixed.readUInt32BE(8), maxVariableBody: STATE_BLOB_MAX,
+    run: (ctx, body) => {
+      // swtpm answers "running" before looking at the blob; the blob was read all the same.
+      if (ctx.device.poweredOn) return result(PTM_RES.BAD_ORDINAL);
+      const type = BLOB_TYPES.get(body.readUInt32BE(4));
+      const accepted = type !== undefined && ctx.device.setStateBlob(type, body.subarray(12));
+      return result(accepted ? PTM_RES.SUCCESS : PTM_RES.BAD_PARAMETER);
+    },
+  }],
   [CMD.GET_CONFIG, {
     name: 'GET_CONFIG', capability: PTM_CAP_BIT.GET_CONFIG, body: 0, exact: true, needsRunning: false,
     // No file key, no migration key.
     run: () => u32s(PTM_RES.SUCCESS, 0),
+  }],
+  [CMD.SET_DATAFD, {
+    name: 'SET_DATAFD', capability: PTM_CAP_BIT.SET_DATAFD, body: 0, exact: false, needsRunning: false,
+    run: (ctx, _body, connection) => result(ctx.useDataFd(connection.takePassedFd())),
   }],
   [CMD.SET_BUFFERSIZE, {
     name: 'SET_BUFFERSIZE', capability: PTM_CAP_BIT.SET_BUFFERSIZE, body: 4, exact: false, needsRunning: false,
@@ -177,6 +222,20 @@ export function capabilities(): bigint {
     if (command.capability !== undefined) caps |= 1n << BigInt(command.capability);
   }
   return caps;
+}
+
+/**
+ * u32 result, u32 state_flags, u32 totlength, u32 length, then the blob from `offset`. Like swtpm's
+ * ctrlchannel_return_state(), totlength and length are both what is left from `offset`, and a part
+ * that does not exist answers TPM_RETRY (QEMU takes that as an empty blob).
+ */
+function stateBlob(ctx: ControlContext, typeCode: number, offset: number): Uint8Array {
+  const type = BLOB_TYPES.get(typeCode);
+  if (type === undefined) return u32s(PTM_RES.BAD_PARAMETER, 0, 0, 0);
+  const blob = ctx.device.stateBlob(type);
+  if (!blob) return u32s(PTM_RES.RETRY, 0, 0, 0);
+  const rest = blob.subarray(Math.min(offset, blob.length));
+  return Buffer.concat([u32s(PTM_RES.SUCCESS, 0, rest.length, rest.length), rest]);
 }
 
 /** JSON as libtpms' TPMLIB_GetInfo builds it: the requested members, in this order. */

@@ -1,4 +1,6 @@
-import type net from 'node:net';
+import { closeSync } from 'node:fs';
+import net from 'node:net';
+import type { Readable } from 'node:stream';
 import type { ClientId, TpmDevice } from './device.js';
 import { ByteReader } from './byte-reader.js';
 import { FrameLoop, type Outcome } from './frame-loop.js';
@@ -6,17 +8,34 @@ import type { BadLength, Parsed } from './framing.js';
 import { type Logger, silentLogger } from './logger.js';
 import { type BoundAddress, Listener, listenPair } from './listener.js';
 import { PTM_RES, TPM_FAILURE_RESPONSE } from './swtpm-codes.js';
-import { CONTROL_COMMANDS, type ControlCommand, type ControlContext, type SwtpmInfo } from './swtpm-control.js';
+import { CONTROL_COMMANDS, type ControlCommand, type ControlConnection, type ControlContext, type SwtpmInfo } from './swtpm-control.js';
 import { Tasks } from './tasks.js';
 import { DEFAULT_MAX_FRAME, TPM_HEADER_SIZE, commandFrame, envelope, rawCommand, u32, writeAll } from './wire.js';
+
+/** A unix control connection read by recvmsg(2) (native/scm-rights.ts RightsReader). */
+export interface PassedFdChannel {
+  /** The connection's bytes. */
+  readonly readable: Readable;
+  /** The oldest fd passed with SCM_RIGHTS and not yet taken; the caller owns it. */
+  takeFd(): number | undefined;
+  /** Stops reading; closes the fds nobody took. */
+  close(): void;
+}
 
 export interface SwtpmServerOptions {
   device: TpmDevice;
   /**
    * TCP: data port `port`, control port `ctrlPort` (default port + 1; port 0: any free pair).
    * Unix: data socket PATH, control socket `ctrlPath` (default PATH.ctrl).
+   * Control only (`ctrlOnly`, QEMU's way): a unix control socket, the data channel comes by
+   * CMD_SET_DATAFD.
    */
-  endpoint: { host?: string; port: number; ctrlPort?: number } | { path: string; ctrlPath?: string };
+  endpoint: { host?: string; port: number; ctrlPort?: number } | { path: string; ctrlPath?: string } | { ctrlOnly: string };
+  /**
+   * Reads a unix control connection so that fds passed with CMD_SET_DATAFD arrive (Node's net
+   * drops them). Without it, CMD_SET_DATAFD answers TPM_BAD_PARAMETER, as on a TCP socket.
+   */
+  passedFds?: (socket: net.Socket) => PassedFdChannel;
   /** Largest accepted TPM command; a larger commandSize closes that data connection. */
   maxFrame?: number;
   /** The TPM I/O buffer size reported by CMD_SET_BUFFERSIZE. */
@@ -32,7 +51,8 @@ export interface SwtpmServerOptions {
 }
 
 export interface SwtpmAddresses {
-  data: BoundAddress;
+  /** Absent in control-only mode. */
+  data?: BoundAddress;
   ctrl: BoundAddress;
 }
 
@@ -81,6 +101,9 @@ export class SwtpmServer {
   private connections = 0;
   private closing = false;
   private stopping = false;
+  /** The data channel QEMU passed with CMD_SET_DATAFD, while it is open. */
+  private passedData: net.Socket | undefined;
+  private readonly fdsOnCtrl: boolean;
 
   constructor(private readonly options: SwtpmServerOptions) {
     this.device = options.device;
@@ -89,7 +112,9 @@ export class SwtpmServer {
     this.logger = options.logger ?? silentLogger;
     this.tasks = new Tasks(this.logger);
     this.data = new Listener('swtpm-data', (s) => this.accept(s, 'data'), this.logger);
-    this.ctrl = new Listener('swtpm-ctrl', (s) => this.accept(s, 'ctrl'), this.logger);
+    const e = options.endpoint;
+    this.fdsOnCtrl = options.passedFds !== undefined && !('port' in e);
+    this.ctrl = new Listener('swtpm-ctrl', (s) => this.accept(s, 'ctrl'), this.logger, this.fdsOnCtrl);
     this.context = {
       device: options.device,
       locality: 0,
@@ -98,6 +123,7 @@ export class SwtpmServer {
       storeVolatile: async () => {
         await options.onStoreVolatile?.();
       },
+      useDataFd: (fd) => this.useDataFd(fd),
     };
   }
 
@@ -108,6 +134,11 @@ export class SwtpmServer {
 
   async start(): Promise<SwtpmAddresses> {
     const e = this.options.endpoint;
+    if ('ctrlOnly' in e) {
+      const ctrl = await this.ctrl.listen({ path: e.ctrlOnly });
+      this.logger.info('swtpm listening (control only; data by CMD_SET_DATAFD)', { ctrl });
+      return { ctrl };
+    }
     const pair = 'path' in e
       ? { path: e.path, secondPath: e.ctrlPath }
       : { host: e.host, port: e.port, secondPort: e.ctrlPort };
@@ -119,6 +150,7 @@ export class SwtpmServer {
   /** Stops listening, drops every connection, closes the client and removes socket files. */
   async close(): Promise<void> {
     this.closing = true;
+    this.passedData?.destroy();
     await Promise.all([this.data.close(), this.ctrl.close()]);
     await this.tasks.settled();
     this.endClient();
@@ -140,6 +172,33 @@ export class SwtpmServer {
     if (this.client === undefined) return;
     this.device.closeClient(this.client);
     this.client = undefined;
+  }
+
+  /** CMD_SET_DATAFD (see ControlContext.useDataFd). */
+  private useDataFd(fd: number | undefined): number {
+    if (this.passedData) {
+      if (fd !== undefined) closeSync(fd);
+      return PTM_RES.IOERROR;
+    }
+    if (fd === undefined) return PTM_RES.BAD_PARAMETER;
+    let socket: net.Socket;
+    try {
+      socket = new net.Socket({ fd, readable: true, writable: true });
+    } catch (error) {
+      this.logger.warn('swtpm CMD_SET_DATAFD: not a socket', { fd, error });
+      closeSync(fd);
+      return PTM_RES.BAD_PARAMETER;
+    }
+    this.passedData = socket;
+    const id = ++this.connections;
+    this.logger.debug('swtpm data channel passed by CMD_SET_DATAFD', { id, fd });
+    this.tasks.run(`swtpm passed data channel ${id}`, async () => {
+      await this.serveData(socket, id);
+      this.passedData = undefined;
+      // The peer (QEMU) is gone: so is its TCTI context.
+      if (!this.closing) this.endClient();
+    });
+    return PTM_RES.SUCCESS;
   }
 
   private async serveData(socket: net.Socket, id: number): Promise<void> {
@@ -182,7 +241,9 @@ export class SwtpmServer {
   }
 
   private async serveCtrl(socket: net.Socket, id: number): Promise<void> {
-    const reader = new ByteReader(socket);
+    const channel = this.fdsOnCtrl ? this.options.passedFds?.(socket) : undefined;
+    const reader = new ByteReader(channel?.readable ?? socket);
+    const connection: ControlConnection = { takePassedFd: () => channel?.takeFd() };
     let stop = false;
     try {
       while (!stop && (await reader.waitForData())) {
@@ -190,7 +251,7 @@ export class SwtpmServer {
         const request = await this.readCtrlRequest(reader, Date.now() + this.ctrlTimeoutMs, id);
         if (!request) break;
         const { command, body, extra } = request;
-        const reply = command ? await this.runCtrl(command, body, extra) : u32(PTM_RES.BAD_ORDINAL);
+        const reply = command ? await this.runCtrl(command, body, extra, connection) : u32(PTM_RES.BAD_ORDINAL);
         this.logger.debug('swtpm control command', { id, command: command?.name ?? request.code, reply: Buffer.from(reply).toString('hex') });
         await writeAll(socket, reply);
         stop = command?.stopsServer === true && Buffer.from(reply).readUInt32BE(0) === PTM_RES.SUCCESS;
@@ -198,6 +259,7 @@ export class SwtpmServer {
     } catch (error) {
       this.logger.error('swtpm control connection failed', { id, error });
     }
+    channel?.close();
     if (stop && !this.stopping) {
       this.stopping = true;
       socket.end();
@@ -226,7 +288,7 @@ export class SwtpmServer {
       const fixed = await reader.read(command.body, deadline);
       if (typeof fixed === 'string') return fail(fixed, { code });
       const more = command.variableBody?.(fixed) ?? 0;
-      if (more > this.maxFrame) return fail('too large', { code, more });
+      if (more > (command.maxVariableBody ?? this.maxFrame)) return fail('too large', { code, more });
       const rest = await reader.read(more, deadline);
       if (typeof rest === 'string') return fail(rest, { code });
       body = Buffer.concat([fixed, rest]);
@@ -236,9 +298,9 @@ export class SwtpmServer {
     return { code, command, body, extra };
   }
 
-  private async runCtrl(command: ControlCommand, body: Buffer, extra: number): Promise<Uint8Array> {
+  private async runCtrl(command: ControlCommand, body: Buffer, extra: number, connection: ControlConnection): Promise<Uint8Array> {
     if (command.needsRunning && !this.device.poweredOn) return u32(PTM_RES.BAD_ORDINAL);
     if (command.exact && extra > 0) return u32(PTM_RES.BAD_PARAMETER);
-    return command.run(this.context, body);
+    return command.run(this.context, body, connection);
   }
 }

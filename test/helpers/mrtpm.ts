@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findFreePortPair, LOOPBACK } from './ports.js';
-import { spawnServing, stopChild, type ServerProcess } from './processes.js';
+import { spawnChild, spawnServing, stopChild, type ExitStatus, type ManagedChild, type ServerProcess } from './processes.js';
 import { makeTempDir, removeDir } from './state-dirs.js';
 
 /** The CLI as it ships: the bundle `npm run build` makes (this file is dist/test/helpers/mrtpm.js). */
@@ -73,4 +75,55 @@ export async function startMrtpm(options: MrtpmOptions = {}): Promise<MrtpmServe
 /** TPM2TOOLS_TCTI for tcti-cmd: one `mrtpm stdio` process per tool run, state in `stateDir`. */
 export function mrtpmCmdTcti(stateDir: string, options: Pick<MrtpmOptions, 'pcrBanks' | 'reset'> = {}): string {
   return `cmd:${[process.execPath, MRTPM_MAIN, 'stdio', ...commonArgs(stateDir, options)].join(' ')}`;
+}
+
+/** A process serving a unix control socket only (`mrtpm serve --qemu`, `swtpm socket --ctrl type=unixio`). */
+export interface CtrlSocketServer {
+  readonly ctrlPath: string;
+  readonly stateDir: string;
+  readonly child: ManagedChild;
+  stop(signal?: NodeJS.Signals): Promise<ExitStatus>;
+}
+
+/** Polls until the unix socket `path` accepts; fails early (with its stderr) if `child` dies. */
+export async function waitForUnixSocket(path: string, child: ManagedChild, timeoutMs = 15000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.hasExited()) throw new Error(`${child.name} exited before ${path} accepted; stderr:\n${child.stderr()}`);
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ path }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`${path} did not accept within ${timeoutMs} ms; ${child.name} stderr:\n${child.stderr()}`);
+}
+
+/** Starts `mrtpm serve --qemu DIR/ctrl.sock` (state in DIR unless `stateDir` is given). */
+export async function startMrtpmQemu(options: Omit<MrtpmOptions, 'protocol'> = {}): Promise<CtrlSocketServer> {
+  assertMrtpmBuilt();
+  const dir = await makeTempDir('mrtpm-qemu');
+  const stateDir = options.stateDir ?? path.join(dir, 'state');
+  const ctrlPath = path.join(dir, 'ctrl.sock');
+  const args = [MRTPM_MAIN, 'serve', ...commonArgs(stateDir, options), '--qemu', ctrlPath, '--log-level', options.logLevel ?? 'warn', ...(options.extraArgs ?? [])];
+  const child = spawnChild('mrtpm serve --qemu', process.execPath, args);
+  try {
+    await waitForUnixSocket(ctrlPath, child);
+  } catch (error) {
+    await stopChild(child, 'SIGKILL');
+    await removeDir(dir);
+    throw error;
+  }
+  return {
+    ctrlPath, stateDir, child,
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      const status = await stopChild(child, signal);
+      await removeDir(dir);
+      return status;
+    },
+  };
 }

@@ -3,7 +3,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { findFreePortPair, LOOPBACK } from './ports.js';
-import { spawnServing, stopChild, type ServerProcess } from './processes.js';
+import { spawnChild, spawnServing, stopChild, type ServerProcess } from './processes.js';
+import { type CtrlSocketServer, waitForUnixSocket } from './mrtpm.js';
 import { makeTempDir, removeDir } from './state-dirs.js';
 
 const run = promisify(execFile);
@@ -68,6 +69,31 @@ export async function startSwtpm(options: SwtpmOptions = {}): Promise<SwtpmServe
     stateDir,
     child,
     tcti: `swtpm:host=${LOOPBACK},port=${port}`,
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      const status = await stopChild(child, signal);
+      await removeDir(stateDir);
+      return status;
+    },
+  };
+}
+
+/**
+ * Starts real swtpm as QEMU runs it: `swtpm socket --tpm2 --ctrl type=unixio,path=SOCK`, no data
+ * socket (the data channel comes by CMD_SET_DATAFD) and no flags (the TPM runs from CMD_INIT).
+ */
+export async function startSwtpmCtrlUnix(): Promise<CtrlSocketServer> {
+  const stateDir = await makeTempDir('swtpm-qemu');
+  const ctrlPath = path.join(stateDir, 'ctrl.sock');
+  const child = spawnChild('swtpm (ctrl unixio)', 'swtpm', ['socket', '--tpm2', '--ctrl', `type=unixio,path=${ctrlPath}`, '--tpmstate', `dir=${stateDir}`]);
+  try {
+    await waitForUnixSocket(ctrlPath, child);
+  } catch (error) {
+    await stopChild(child, 'SIGKILL');
+    await removeDir(stateDir);
+    throw error;
+  }
+  return {
+    ctrlPath, stateDir, child,
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
       const status = await stopChild(child, signal);
       await removeDir(stateDir);

@@ -1,4 +1,4 @@
-import type { ClientId, PlatformSignal, TpmDevice } from '../../src/server/device.js';
+import type { ClientId, PlatformSignal, StateBlobType, TpmDevice } from '../../src/server/device.js';
 
 export interface Executed {
   command: Buffer;
@@ -53,6 +53,20 @@ export class FakeDevice implements TpmDevice {
 
   closeClient(client: ClientId): void {
     this.closed.push(client);
+  }
+
+  /** Blobs kept as given; a blob starting with 0xff is refused. */
+  readonly blobs = new Map<StateBlobType, Buffer>();
+
+  stateBlob(type: StateBlobType): Uint8Array | undefined {
+    return this.blobs.get(type);
+  }
+
+  setStateBlob(type: StateBlobType, blob: Uint8Array): boolean {
+    if (blob[0] === 0xff) return false;
+    if (blob.length === 0) this.blobs.delete(type);
+    else this.blobs.set(type, Buffer.from(blob));
+    return true;
   }
 }
 

@@ -14,7 +14,7 @@ const FATAL = '80010000000a00000101';
 describe('server/swtpm-server', () => {
   let device: FakeDevice;
   let server: SwtpmServer;
-  let addresses: SwtpmAddresses;
+  let addresses: Required<SwtpmAddresses>;
   let stops: number;
   let stores: number;
   let storeFails: boolean;
@@ -55,7 +55,7 @@ describe('server/swtpm-server', () => {
         if (storeFails) throw new Error('disk full');
       },
     });
-    addresses = await server.start();
+    addresses = (await server.start()) as Required<SwtpmAddresses>;
   });
 
   afterEach(async () => {
@@ -148,9 +148,9 @@ describe('server/swtpm-server', () => {
 
   describe('control channel', () => {
     it('CMD_GET_CAPABILITY: 8-byte bitmask of exactly what is implemented', async () => {
-      // All 16 swtpm 0.7.1 bits except GET_STATEBLOB (8), SET_STATEBLOB (9), SET_DATAFD (12).
-      assert.equal(await control('00000001', 8), '000000000000ecff');
-      assert.equal(capabilities(), 0xecffn);
+      // All 16 swtpm 0.7.1 bits, as swtpm 0.7.1 reports for a TPM 2.
+      assert.equal(await control('00000001', 8), '000000000000ffff');
+      assert.equal(capabilities(), 0xffffn);
     });
 
     it('CMD_INIT power-cycles the device; bit0 DELETE_VOLATILE does the same', async () => {
@@ -263,12 +263,39 @@ describe('server/swtpm-server', () => {
       assert.equal(await control('00000012 0000000000000000 00000000 00000000', 15, ctrl), '00000000' + '00000003' + '00000003' + hex(Buffer.from('{}\0')));
     });
 
-    it('unknown codes answer 0x0a (TPM_BAD_ORDINAL), including state blobs and SET_DATAFD', async () => {
+    it('unknown codes answer 0x0a (TPM_BAD_ORDINAL), including CMD_LOCK_STORAGE (newer than 0.7.1)', async () => {
       const ctrl = await connect('ctrl');
-      for (const code of ['00000013', '0000000c', '0000000d', '00000010', '000000ff']) {
+      for (const code of ['00000013', '000000ff']) {
         assert.equal(await control(code, 4, ctrl), '0000000a', code);
       }
-      assert.ok(!CONTROL_COMMANDS.has(0x0c));
+      assert.ok(!CONTROL_COMMANDS.has(0x13));
+    });
+
+    it('CMD_SET_DATAFD on a TCP control socket (no fd can come) answers TPM_BAD_PARAMETER', async () => {
+      assert.equal(await control('00000010', 4), '00000003');
+    });
+
+    it('CMD_GET_STATEBLOB: header, then the blob from offset; a missing part is TPM_RETRY; unknown type TPM_BAD_PARAMETER', async () => {
+      const ctrl = await connect('ctrl');
+      device.blobs.set('permanent', Buffer.from('0102030405', 'hex'));
+      assert.equal(await control('0000000c 00000001 00000001 00000000', 21, ctrl), '00000000 00000000 00000005 00000005 0102030405'.replace(/ /g, ''));
+      assert.equal(await control('0000000c 00000001 00000001 00000003', 18, ctrl), '00000000 00000000 00000002 00000002 0405'.replace(/ /g, ''));
+      assert.equal(await control('0000000c 00000001 00000003 00000000', 16, ctrl), '00000800 00000000 00000000 00000000'.replace(/ /g, ''));
+      assert.equal(await control('0000000c 00000001 00000009 00000000', 16, ctrl), '00000003 00000000 00000000 00000000'.replace(/ /g, ''));
+      device.poweredOn = false;
+      assert.equal(await control('0000000c 00000001 00000001 00000000', 4, ctrl), '0000000a');
+    });
+
+    it('CMD_SET_STATEBLOB: only while stopped (the body is read either way); refused blobs are TPM_BAD_PARAMETER', async () => {
+      const ctrl = await connect('ctrl');
+      assert.equal(await control('0000000d 00000000 00000002 00000003 aabbcc', 4, ctrl), '0000000a');
+      device.poweredOn = false;
+      assert.equal(await control('0000000d 00000000 00000002 00000003 aabbcc', 4, ctrl), '00000000');
+      assert.deepEqual(device.blobs.get('volatile'), Buffer.from('aabbcc', 'hex'));
+      assert.equal(await control('0000000d 00000000 00000002 00000001 ff', 4, ctrl), '00000003');
+      assert.equal(await control('0000000d 00000000 00000007 00000001 00', 4, ctrl), '00000003');
+      assert.equal(await control('0000000d 00000000 00000002 00000000', 4, ctrl), '00000000');
+      assert.equal(device.blobs.has('volatile'), false);
     });
 
     it('tolerates extra bytes where swtpm checks n < size', async () => {
@@ -276,7 +303,7 @@ describe('server/swtpm-server', () => {
       assert.equal(await control('00000005 01 ffffff', 4, ctrl), '00000000');
       assert.equal(server.locality, 1);
       assert.equal(await control('00000011 00000000 aabb', 16, ctrl), '00000000' + '00001000'.repeat(3));
-      assert.equal(await control('00000001 aa', 8, ctrl), '000000000000ecff');
+      assert.equal(await control('00000001 aa', 8, ctrl), '000000000000ffff');
     });
 
     it('answers 3 for extra bytes where swtpm checks n != size', async () => {
@@ -344,7 +371,7 @@ describe('server/swtpm-server on unix sockets', () => {
       assert.equal(await data.read(16), hex(fakeResponse(0, 1, 12)));
       const ctrl = await TestClient.connect(addresses.ctrl);
       await ctrl.send('00000001');
-      assert.equal(await ctrl.read(8), '000000000000ecff');
+      assert.equal(await ctrl.read(8), '000000000000ffff');
       await server.close();
       await data.expectClosed();
       await ctrl.expectClosed();

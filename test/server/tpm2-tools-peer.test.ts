@@ -55,7 +55,7 @@ describe('server transports against tpm2_startup', function () {
     const server = new SwtpmServer({ device, endpoint: { port: 0 }, logger });
     const { data } = await server.start();
     try {
-      assert.ok(data.kind === 'tcp');
+      assert.ok(data?.kind === 'tcp');
       const tcti = `swtpm:host=127.0.0.1,port=${data.port}`;
       await startup(tcti);
       const events = lines.map((l) => JSON.parse(l) as { msg: string; command?: string; reply?: string });

@@ -80,6 +80,22 @@ export class Tpm {
     this.core.physicalPresence = physicalPresence;
   }
 
+  /**
+   * Power-on into a saved volatile state instead of _TPM_Init: a migrated or snapshot TPM resumes
+   * where it was (swtpm CMD_SET_STATEBLOB, then CMD_INIT). Ignored while powered.
+   */
+  resume(volatile: VolatileState): void {
+    if (this.powered) return;
+    this.powered = true;
+    this.core = new TpmCore(this.core.persistent, volatile, this.host);
+  }
+
+  /** Another TPM's persistent state, taken while powered off (swtpm CMD_SET_STATEBLOB). */
+  replacePersistent(persistent: PersistentState): void {
+    if (this.powered) throw new Error('the persistent state can only be replaced while powered off');
+    this.core = new TpmCore(persistent, powerOnVolatile(), this.host);
+  }
+
   /** The platform asserts or releases physical presence (mssim SIGNAL_PHYS_PRES_ON / OFF). */
   setPhysicalPresence(asserted: boolean): void {
     this.core.physicalPresence = asserted;
