@@ -25,14 +25,35 @@ export function guestKernel(): string | undefined {
   return newest === undefined ? undefined : path.join('/boot', newest);
 }
 
-/** KVM when this process may open /dev/kvm read-write, TCG otherwise. */
-export function qemuAccel(): 'kvm' | 'tcg' {
-  try {
-    closeSync(openSync('/dev/kvm', constants.O_RDWR));
-    return 'kvm';
-  } catch {
-    return 'tcg';
-  }
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+let accel: Promise<'kvm' | 'tcg'> | undefined;
+
+/**
+ * KVM when it runs a guest, TCG otherwise. Opening /dev/kvm is not enough: under nested
+ * virtualisation it may open and then never run a vCPU, so the kernel is booted briefly (no
+ * initramfs: it panics) and must print its banner. MRTPM_GUEST_ACCEL=kvm|tcg decides instead.
+ */
+export function qemuAccel(kernel: string): Promise<'kvm' | 'tcg'> {
+  const forced = process.env.MRTPM_GUEST_ACCEL;
+  if (forced === 'kvm' || forced === 'tcg') return Promise.resolve(forced);
+  accel ??= (async () => {
+    try {
+      closeSync(openSync('/dev/kvm', constants.O_RDWR));
+    } catch {
+      return 'tcg';
+    }
+    const probe = spawnChild('qemu (kvm probe)', QEMU, [
+      '-accel', 'kvm', '-m', '128M', '-display', 'none', '-vga', 'none', '-monitor', 'none', '-nodefaults', '-no-reboot',
+      '-serial', 'stdio', '-kernel', kernel, '-append', 'console=ttyS0 panic=-1',
+    ]);
+    const deadline = Date.now() + 10_000;
+    while (!probe.hasExited() && Date.now() < deadline && !probe.stdout().includes('Linux version')) await sleep(50);
+    const works = probe.stdout().includes('Linux version');
+    await stopChild(probe, 'SIGKILL');
+    return works ? 'kvm' : 'tcg';
+  })();
+  return accel;
 }
 
 /** Writes the initramfs (uncompressed cpio newc) to `file`: busybox, /init, the probe file, /dev/console. */
@@ -50,8 +71,10 @@ export function writeInitramfs(file: string, probe: Uint8Array): void {
 }
 
 export type TpmDevice = 'tpm-tis' | 'tpm-crb';
-/** What init does once it has printed: power off, reboot (QEMU resets the TPM: CMD_INIT), or idle. */
-export type AfterDump = 'poweroff' | 'reboot' | 'wait';
+/** What init does once it has printed: power off, or ask the host (Guest.send) for each boot. */
+export type AfterDump = 'poweroff' | 'ask';
+/** Answers to init's question: a reboot makes QEMU reset the TPM (CMD_INIT). */
+export type NextStep = 'reboot' | 'poweroff' | 'wait';
 
 export interface GuestOptions {
   kernel: string;
@@ -62,7 +85,7 @@ export interface GuestOptions {
   /** Where the second serial port (init's sections) is written. */
   dataFile: string;
   after?: AfterDump;
-  accel?: 'kvm' | 'tcg';
+  accel: 'kvm' | 'tcg';
 }
 
 export interface Guest {
@@ -72,6 +95,8 @@ export interface Guest {
   boots(): Map<string, string>[];
   /** Resolves once `count` boots have printed all sections (with the ms since start each finished its IMA list). */
   waitForBoots(count: number, timeoutMs: number): Promise<{ boots: Map<string, string>[]; imaListAtMs: number[] }>;
+  /** Tells init (mrtpm.after=ask) what to do after its sections, on the console. */
+  send(step: NextStep): void;
   stop(signal?: NodeJS.Signals): Promise<ExitStatus>;
 }
 
@@ -97,8 +122,7 @@ export function parseSections(text: string): Map<string, string>[] {
   return boots;
 }
 
-function qemuArgs(o: GuestOptions): string[] {
-  const accel = o.accel ?? qemuAccel();
+function qemuArgs(o: GuestOptions, accel: 'kvm' | 'tcg'): string[] {
   return [
     '-accel', accel,
     ...(o.device === 'tpm-crb' ? ['-machine', 'q35'] : []),
@@ -114,17 +138,15 @@ function qemuArgs(o: GuestOptions): string[] {
     '-chardev', `socket,id=chrtpm,path=${o.tpmSocket}`,
     '-tpmdev', 'emulator,id=tpm0,chardev=chrtpm',
     '-device', `${o.device},tpmdev=tpm0`,
-    ...(o.after === 'reboot' ? [] : ['-no-reboot']),
+    ...(o.after === 'ask' ? [] : ['-no-reboot']),
   ];
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts QEMU; the guest boots at once. */
 export function bootGuest(o: GuestOptions): Guest {
   writeFileSync(o.dataFile, '');
   const startedAt = Date.now();
-  const child = spawnChild(`qemu (${o.device})`, QEMU, qemuArgs(o));
+  const child = spawnChild(`qemu (${o.device})`, QEMU, qemuArgs(o, o.accel), { stdio: ['pipe', 'pipe', 'pipe'] });
   const boots = (): Map<string, string>[] => parseSections(existsSync(o.dataFile) ? readFileSync(o.dataFile, 'utf8') : '');
   return {
     child,
@@ -144,6 +166,7 @@ export function bootGuest(o: GuestOptions): Guest {
         await sleep(50);
       }
     },
+    send: (step) => { child.process.stdin?.write(`${step}\n`); },
     stop: (signal = 'SIGTERM') => stopChild(child, signal, 10000),
   };
 }
