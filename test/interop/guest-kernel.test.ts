@@ -1,0 +1,225 @@
+/**
+ * A real Linux kernel as the TPM's client: Debian's kernel (linux-image-amd64) in QEMU
+ * (qemu-system-x86, KVM when it runs, TCG otherwise) with the TPM on tpm-tis and on tpm-crb
+ * through QEMU's TPM emulator backend, served by `mrtpm serve --qemu` (MRTPM_GUEST_TPM=swtpm: real
+ * swtpm, for comparison). The guest's init (test/fixtures/guest/init) prints its IMA lists, its
+ * PCRs as the kernel reads them and TPM properties. On the host: the lists replay to the
+ * guest's PCR 10 (`mrtpm ima replay`), evmctl agrees, and `mrtpm mr replay` finds RTMR2 carrying
+ * the same history (PCR 10 mirrored with --mr tdx-sim). Also: a guest reboot (QEMU's CMD_INIT),
+ * QEMU quitting under a live guest, and a QEMU killed mid-run whose state serves the next boot.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { bootGuest, guestKernel, PROBE_PATH, qemuAccel, writeInitramfs, type AfterDump, type Guest, type TpmDevice } from '../helpers/guest-vm.js';
+import { requireInteropTools } from '../helpers/interop-prereqs.js';
+import { assertMrtpmBuilt, MRTPM_MAIN } from '../helpers/mrtpm.js';
+import { startQemuTpm, type QemuTpm, type QemuTpmKind } from '../helpers/qemu-tpm.js';
+import { makeTempDir, removeDir } from '../helpers/state-dirs.js';
+
+const exec = promisify(execFile);
+const KIND: QemuTpmKind = process.env.MRTPM_GUEST_TPM === 'swtpm' ? 'swtpm' : 'mrtpm';
+const BOOT_TIMEOUT = 150_000;
+const MATCHED = 'Matched per TPM bank calculated digest(s).';
+
+interface Run { code: number; stdout: string; stderr: string }
+async function run(file: string, args: string[]): Promise<Run> {
+  try {
+    const { stdout, stderr } = await exec(file, args);
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+  }
+}
+const mrtpm = (args: string[]): Promise<Run> => run(process.execPath, [MRTPM_MAIN, ...args]);
+
+/** "N <hex>" lines of a pcr-<bank> section -> PCR index -> lower-case hex. */
+function pcrSection(text: string): Map<number, string> {
+  return new Map(text.split('\n').filter(Boolean).map((line) => {
+    const [i, hex] = line.split(' ');
+    return [Number(i), hex!.toLowerCase()];
+  }));
+}
+
+/** evmctl's --pcrs file: "PCR-NN: <hex>" for PCRs 0-23. */
+function pcrFile(file: string, values: Map<number, string>): string {
+  writeFileSync(file, Array.from({ length: 24 }, (_, i) => `PCR-${String(i).padStart(2, '0')}: ${values.get(i)!}\n`).join(''));
+  return file;
+}
+
+interface ImaReplayJson { entries: number; violations: number; badTemplateHashes: number[]; pcrs: { bank: string; pcr: number; replayed: string; tpm?: string; matches?: boolean }[] }
+
+async function replayJson(list: string, extra: string[] = []): Promise<ImaReplayJson> {
+  const r = await mrtpm(['ima', 'replay', list, '--banks', 'sha1,sha256,sha384', '--json', ...extra]);
+  assert.ok(r.code === 0 || r.code === 1, r.stdout + r.stderr);
+  return JSON.parse(r.stdout) as ImaReplayJson;
+}
+const replayed = (r: ImaReplayJson, bank: string): string => r.pcrs.find((p) => p.bank === bank && p.pcr === 10)!.replayed;
+
+/** ReadClock's response hex -> resetCount, restartCount (TPMS_TIME_INFO after the 10-byte header). */
+function clockCounts(hex: string): { resetCount: number; restartCount: number } {
+  assert.match(hex, /^80010000002300000000[0-9a-f]{50}$/, `ReadClock response ${hex}`);
+  return { resetCount: parseInt(hex.slice(52, 60), 16), restartCount: parseInt(hex.slice(60, 68), 16) };
+}
+
+interface CheckedBoot { ascii: string[]; sha384: string; resetCount: number; imaListAtMs: number; uptime: number }
+
+describe(`a Linux guest kernel as the TPM client (QEMU tpm emulator backend, ${KIND})`, function () {
+  this.timeout(600_000);
+  let kernel: string;
+  let accel: 'kvm' | 'tcg';
+  let work: string;
+  let initrd: string;
+  const probe = randomBytes(64);
+  const probeDigest = createHash('sha256').update(probe).digest('hex');
+  const dirs: string[] = [];
+  const tpms: QemuTpm[] = [];
+
+  before(async function () {
+    await requireInteropTools(this);
+    assertMrtpmBuilt();
+    kernel = guestKernel()!;
+    accel = await qemuAccel(kernel);
+    work = await makeTempDir('mrtpm-guest');
+    dirs.push(work);
+    initrd = path.join(work, 'initramfs.cpio');
+    writeInitramfs(initrd, probe);
+    console.log(`      guest: ${kernel}, accel ${accel}, TPM ${KIND}`);
+  });
+  after(async () => {
+    await Promise.all(tpms.map((t) => t.stop()));
+    await Promise.all(dirs.map(removeDir));
+  });
+
+  async function freshState(): Promise<string> {
+    const dir = await makeTempDir('mrtpm-guest-state');
+    dirs.push(dir);
+    return dir;
+  }
+
+  /** The TPM serving `stateDir`, started again if the previous one ended with its QEMU. */
+  async function tpmFor(stateDir: string): Promise<QemuTpm> {
+    const live = tpms.find((t) => t.stateDir === stateDir && !t.child.hasExited());
+    if (live) return live;
+    const tpm = await startQemuTpm(KIND, stateDir);
+    tpms.push(tpm);
+    return tpm;
+  }
+
+  async function boot(stateDir: string, device: TpmDevice, after: AfterDump): Promise<Guest> {
+    const tpm = await tpmFor(stateDir);
+    const dataFile = path.join(stateDir, `guest-${Date.now()}.out`);
+    return bootGuest({ kernel, initrd, tpmSocket: tpm.socket, device, dataFile, after, accel });
+  }
+
+  /** What every boot must show; returns its list and the SHA-384 replay (RTMR2's share). */
+  async function checkBoot(sections: Map<string, string>, device: TpmDevice, imaListAtMs: number, tag: string): Promise<CheckedBoot> {
+    const get = (name: string): string => {
+      const text = sections.get(name);
+      assert.ok(text !== undefined, `section ${name} missing`);
+      return text;
+    };
+    assert.equal(get('tpm-version'), '2');
+    assert.match(get('tpm-driver'), device === 'tpm-crb' ? /\/tpm_crb$/ : /\/tpm_tis$/);
+    assert.equal(get('tpm-acpi-hid'), 'MSFT0101');
+    const { resetCount } = clockCounts(get('tpm-readclock'));
+
+    const ascii = get('ima-ascii').split('\n').filter(Boolean);
+    assert.match(ascii[0]!, /^10 [0-9a-f]{40} ima-sig sha256:[0-9a-f]{64} boot_aggregate $/);
+    assert.ok(ascii.some((l) => l.endsWith(` ima-sig sha256:${probeDigest} ${PROBE_PATH} `)), `the probe file's digest is in the list:\n${ascii.join('\n')}`);
+    assert.equal(Number(get('ima-count')), ascii.length);
+    assert.equal(get('ima-violations'), '0');
+
+    const sha1 = pcrSection(get('pcr-sha1'));
+    const sha256 = pcrSection(get('pcr-sha256'));
+    assert.notEqual(sha256.get(0), '0'.repeat(64), 'the firmware (SeaBIOS) measured into PCR 0');
+    const asciiFile = path.join(work, `${tag}.ascii`);
+    writeFileSync(asciiFile, `${ascii.join('\n')}\n`);
+    const fromAscii = await replayJson(asciiFile);
+    assert.equal(fromAscii.entries, ascii.length);
+    assert.deepEqual(fromAscii.badTemplateHashes, []);
+    assert.equal(replayed(fromAscii, 'sha1'), sha1.get(10), 'the ascii list replays to the guest\'s sha1 PCR 10');
+    assert.equal(replayed(fromAscii, 'sha256'), sha256.get(10), 'the ascii list replays to the guest\'s sha256 PCR 10');
+
+    const binary = path.join(work, `${tag}.binary`);
+    writeFileSync(binary, Buffer.from(get('ima-binary-base64').replace(/\s/g, ''), 'base64'));
+    const fromBinary = await replayJson(binary);
+    assert.deepEqual(fromBinary.pcrs.map((p) => p.replayed), fromAscii.pcrs.map((p) => p.replayed));
+
+    const sha1File = pcrFile(path.join(work, `${tag}.pcrs-sha1`), sha1);
+    const sha256File = pcrFile(path.join(work, `${tag}.pcrs-sha256`), sha256);
+    const evm = await run('evmctl', ['ima_measurement', '--pcrs', `sha1,${sha1File}`, '--pcrs', `sha256,${sha256File}`, binary]);
+    assert.equal(evm.code, 0, evm.stdout + evm.stderr);
+    assert.ok(evm.stderr.includes(MATCHED), evm.stdout + evm.stderr);
+    const aggregate = await run('evmctl', ['ima_boot_aggregate', '--pcrs', `sha256,${sha256File}`]);
+    assert.equal(aggregate.stdout.match(/sha256:[0-9a-f]{64}/)?.[0], ascii[0]!.split(' ')[3], 'evmctl computes the guest\'s boot_aggregate');
+
+    const uptime = Number(get('uptime').split(' ')[0]);
+    return { ascii, sha384: replayed(fromAscii, 'sha384'), resetCount, imaListAtMs, uptime };
+  }
+
+  /** RTMR2 after these boots on a fresh state: one SHA-384 chain over all their IMA entries. */
+  async function expectRtmr2(stateDir: string, boots: CheckedBoot[], tag: string): Promise<string> {
+    const all = path.join(work, `${tag}.all.ascii`);
+    writeFileSync(all, `${boots.flatMap((b) => b.ascii).join('\n')}\n`);
+    const expected = replayed(await replayJson(all), 'sha384');
+    const mr = await mrtpm(['mr', 'replay', '--state', stateDir]);
+    assert.equal(mr.code, 0, mr.stdout + mr.stderr);
+    assert.match(mr.stdout, new RegExp(`^rtmr2 +matches ${expected}$`, 'm'), mr.stdout);
+    return mr.stdout;
+  }
+
+  for (const device of ['tpm-tis', 'tpm-crb'] as const) {
+    it(`${device}: the kernel's IMA list replays to its PCR 10 (mrtpm ima replay, evmctl) and RTMR2 carries it`, async () => {
+      const state = await freshState();
+      const guest = await boot(state, device, 'poweroff');
+      const { boots, imaListAtMs } = await guest.waitForBoots(1, BOOT_TIMEOUT);
+      const status = await guest.child.exited;
+      assert.equal(status.code, 0, `QEMU exits when the guest powers off: ${guest.child.stderr()}`);
+      const checked = await checkBoot(boots[0]!, device, imaListAtMs[0]!, device);
+      console.log(`      ${device}: ${checked.ascii.length} IMA entries, list after ${checked.imaListAtMs} ms (guest uptime ${checked.uptime} s), PCR 10 sha384 ${checked.sha384}`);
+      if (KIND !== 'mrtpm') return;
+      for (const t of tpms.filter((x) => x.stateDir === state)) await t.stop();
+      const report = await expectRtmr2(state, [checked], device);
+      console.log(report.split('\n').filter((l) => /^rtmr2/.test(l)).map((l) => `      ${l}`).join('\n'));
+    });
+  }
+
+  it('tpm-tis: a guest reboot (CMD_INIT), QEMU quitting under a live guest, QEMU killed -9 mid-run: each next boot works', async () => {
+    const state = await freshState();
+    const checked: CheckedBoot[] = [];
+
+    const first = await boot(state, 'tpm-tis', 'ask');
+    let seen = await first.waitForBoots(1, BOOT_TIMEOUT);
+    checked.push(await checkBoot(seen.boots[0]!, 'tpm-tis', seen.imaListAtMs[0]!, 'reboot-1'));
+    first.send('reboot');
+    seen = await first.waitForBoots(2, BOOT_TIMEOUT);
+    checked.push(await checkBoot(seen.boots[1]!, 'tpm-tis', seen.imaListAtMs[1]!, 'reboot-2'));
+    // QEMU ends under a running guest (SIGTERM: its orderly exit, no guest Shutdown).
+    const quit = await first.stop('SIGTERM');
+    assert.equal(quit.signal ?? null, null, `QEMU exits on SIGTERM by itself: ${JSON.stringify(quit)}`);
+
+    const second = await boot(state, 'tpm-tis', 'ask');
+    seen = await second.waitForBoots(1, BOOT_TIMEOUT);
+    checked.push(await checkBoot(seen.boots[0]!, 'tpm-tis', seen.imaListAtMs[0]!, 'killed'));
+    second.child.process.kill('SIGKILL');
+    await second.child.exited;
+
+    const third = await boot(state, 'tpm-tis', 'poweroff');
+    seen = await third.waitForBoots(1, BOOT_TIMEOUT);
+    assert.equal((await third.child.exited).code, 0);
+    checked.push(await checkBoot(seen.boots[0]!, 'tpm-tis', seen.imaListAtMs[0]!, 'after-kill'));
+
+    // Every boot is a TPM Reset of the same TPM: Startup(CLEAR) after a reset of the platform.
+    const counts = checked.map((c) => c.resetCount);
+    assert.deepEqual(counts, counts.map((_, i) => counts[0]! + i), `resetCount per boot: ${counts.join(', ')}`);
+    console.log(`      resetCount per boot: ${counts.join(', ')}; IMA entries per boot: ${checked.map((c) => c.ascii.length).join(', ')}`);
+    if (KIND !== 'mrtpm') return;
+    for (const t of tpms.filter((x) => x.stateDir === state)) await t.stop();
+    await expectRtmr2(state, checked, 'reboots');
+  });
+});
