@@ -60,10 +60,12 @@ function pcrDigestOf(hashAlg: number, values: readonly Uint8Array[]): Uint8Array
   return new Uint8Array(h.digest());
 }
 
+const COORDINATE_OCTETS: Record<string, number> = { prime256v1: 32, secp384r1: 48, secp521r1: 66 };
+
 /** A signature in the form node:crypto verifies: ECDSA as r || s padded to the curve size, RSA as is. */
 function signatureBytes(parts: readonly Uint8Array[], key: KeyObject): Uint8Array {
   if (parts.length === 1) return parts[0]!;
-  const size = Math.ceil((key.asymmetricKeyDetails?.namedCurve === 'secp521r1' ? 521 : key.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 384 : 256) / 8);
+  const size = COORDINATE_OCTETS[key.asymmetricKeyDetails?.namedCurve ?? ''] ?? 32;
   const pad = (b: Uint8Array): Buffer => Buffer.concat([Buffer.alloc(Math.max(0, size - b.length)), Buffer.from(b)]);
   return new Uint8Array(Buffer.concat([pad(parts[0]!), pad(parts[1]!)]));
 }

@@ -12,7 +12,7 @@ import { TPM_CC } from '../tpm/spec/tpm-cc.js';
 import { hash } from '../tpm/crypto/hash.js';
 
 /** Any TPM2B, read as its octets. */
-const TPM2B_DIGEST_ANY = sized(0xffff);
+const TPM2B_ANY = sized(0xffff);
 const NIST_P256 = 0x0003;
 
 const TPM_SU = { clear: 0x0000, state: 0x0001 } as const;
@@ -104,19 +104,19 @@ export function responseParameters(command: string, response: Uint8Array, handle
 export function readCreatePrimary(response: Uint8Array): { handle: number; publicArea: Uint8Array; name: Uint8Array } {
   const r = responseParameters('CreatePrimary', response, 1);
   const handle = new Reader(response.subarray(10)).u32();
-  const publicArea = TPM2B_DIGEST_ANY.read(r);
-  TPM2B_DIGEST_ANY.read(r); // creationData
-  TPM2B_DIGEST_ANY.read(r); // creationHash
+  const publicArea = TPM2B_ANY.read(r);
+  TPM2B_ANY.read(r); // creationData
+  TPM2B_ANY.read(r); // creationHash
   r.u16();
   r.u32();
-  TPM2B_DIGEST_ANY.read(r); // creationTicket digest
-  return { handle, publicArea, name: TPM2B_DIGEST_ANY.read(r) };
+  TPM2B_ANY.read(r); // creationTicket digest
+  return { handle, publicArea, name: TPM2B_ANY.read(r) };
 }
 
 /** Quote's TPMS_ATTEST and TPMT_SIGNATURE, as the octets the TPM returned. */
 export function readQuote(response: Uint8Array): { attest: Uint8Array; signature: Uint8Array } {
   const r = responseParameters('Quote', response);
-  const attest = TPM2B_DIGEST_ANY.read(r);
+  const attest = TPM2B_ANY.read(r);
   const start = r.position;
   TPMT_SIGNATURE.read(r);
   return { attest, signature: new Uint8Array(response.subarray(start, r.position)) };

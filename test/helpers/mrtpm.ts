@@ -3,11 +3,14 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findFreePortPair, LOOPBACK } from './ports.js';
-import { spawnChild, spawnServing, stopChild, type ExitStatus, type ManagedChild, type ServerProcess } from './processes.js';
+import { runCommand, spawnChild, spawnServing, stopChild, type CommandRun, type ExitStatus, type ManagedChild, type ServerProcess } from './processes.js';
 import { makeTempDir, removeDir } from './state-dirs.js';
 
 /** The CLI as it ships: the bundle `npm run build` makes (this file is dist/test/helpers/mrtpm.js). */
 export const MRTPM_MAIN = fileURLToPath(new URL('../../src/cli/mrtpm.js', import.meta.url));
+
+/** `mrtpm args` run to its end (the bundled CLI), never throwing for a failing exit. */
+export const runMrtpm = (args: string[]): Promise<CommandRun> => runCommand(process.execPath, [MRTPM_MAIN, ...args]);
 
 export type MrtpmProtocol = 'mssim' | 'swtpm';
 
@@ -125,5 +128,26 @@ export async function startMrtpmQemu(options: Omit<MrtpmOptions, 'protocol'> = {
       await removeDir(dir);
       return status;
     },
+  };
+}
+
+/** `mrtpm serve` (mssim) on a state it does not own, which a test can power-cycle: stop, start again with --reset. */
+export interface PowerCyclableMrtpm {
+  readonly tcti: string;
+  /** The process stops, a new one starts on the same state from a power loss; resolves with its TCTI. */
+  powerCycle(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startPowerCyclableMrtpm(stateDir: string): Promise<PowerCyclableMrtpm> {
+  let server = await startMrtpm({ protocol: 'mssim', stateDir });
+  return {
+    get tcti() { return server.tcti; },
+    async powerCycle() {
+      await server.stop();
+      server = await startMrtpm({ protocol: 'mssim', stateDir, reset: true });
+      return server.tcti;
+    },
+    async stop() { await server.stop(); },
   };
 }

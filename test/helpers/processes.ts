@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { promisify } from 'node:util';
 import net from 'node:net';
 import { LOOPBACK } from './ports.js';
 
@@ -140,4 +141,22 @@ export interface ServerProcess {
   readonly tcti: string;
   /** Stops the server (SIGTERM by default) and removes its state dir if the helper created it. */
   stop(signal?: NodeJS.Signals): Promise<ExitStatus>;
+}
+
+/** What a finished command printed, and its exit code (-1 when it did not exit with one). */
+export interface CommandRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `file args` to its end and never throws for a failing exit, so that callers assert on the code. */
+export async function runCommand(file: string, args: string[]): Promise<CommandRun> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(file, args);
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+  }
 }

@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describeInterop, type InteropFixture } from '../helpers/interop-suite.js';
-import { mrtpmCmdTcti, startMrtpm, type MrtpmServer } from '../helpers/mrtpm.js';
+import { mrtpmCmdTcti, startPowerCyclableMrtpm } from '../helpers/mrtpm.js';
 import { makeTempDir, removeDir } from '../helpers/state-dirs.js';
 import { openssl } from '../helpers/openssl.js';
 import { tpm2, tpm2Fails } from '../helpers/tpm2-tools.js';
@@ -424,13 +424,11 @@ function describeWith(label: string, setup: () => Promise<InteropFixture<Target>
 describeWith('mssim TCTI (mrtpm serve)', async () => {
   const stateDir = await makeTempDir('mrtpm-audit-state');
   const dir = await makeTempDir('mrtpm-audit');
-  let server: MrtpmServer = await startMrtpm({ protocol: 'mssim', stateDir });
+  const server = await startPowerCyclableMrtpm(stateDir);
   const target: Target = {
     tcti: server.tcti, dir,
     powerCycleStartup: async () => {
-      await server.stop();
-      server = await startMrtpm({ protocol: 'mssim', stateDir, reset: true });
-      target.tcti = server.tcti;
+      target.tcti = await server.powerCycle();
       await tool(target, 'startup', ['-c']);
     },
   };

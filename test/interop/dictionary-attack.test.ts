@@ -11,7 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeInterop } from '../helpers/interop-suite.js';
-import { mrtpmCmdTcti, startMrtpm } from '../helpers/mrtpm.js';
+import { mrtpmCmdTcti, startMrtpm, startPowerCyclableMrtpm } from '../helpers/mrtpm.js';
 import { startSwtpm } from '../helpers/swtpm.js';
 import { makeTempDir, removeDir } from '../helpers/state-dirs.js';
 import { blockFields, parseFlatYaml, parseProperties } from '../helpers/tool-output.js';
@@ -168,14 +168,12 @@ function describeWith(label: string, setup: () => Promise<{ target: Target; tear
 describeWith('mssim TCTI (mrtpm serve)', async () => {
   const stateDir = await makeTempDir('mrtpm-da-state');
   const dir = await makeTempDir('mrtpm-da');
-  let server = await startMrtpm({ protocol: 'mssim', stateDir });
+  const server = await startPowerCyclableMrtpm(stateDir);
   const target: Target = {
     tcti: server.tcti, dir, timeRunsBetweenTools: true,
     powerCycle: async (orderly) => {
       if (orderly) await tool(target, 'shutdown', ['-c']);
-      await server.stop();
-      server = await startMrtpm({ protocol: 'mssim', stateDir, reset: true });
-      target.tcti = server.tcti;
+      target.tcti = await server.powerCycle();
       await tool(target, 'startup', ['-c']);
     },
   };

@@ -9,33 +9,22 @@
  * QEMU quitting under a live guest, and a QEMU killed mid-run whose state serves the next boot.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { bootGuest, guestKernel, PROBE_PATH, qemuAccel, writeInitramfs, type AfterDump, type Guest, type TpmDevice } from '../helpers/guest-vm.js';
 import { requireInteropTools } from '../helpers/interop-prereqs.js';
-import { assertMrtpmBuilt, MRTPM_MAIN } from '../helpers/mrtpm.js';
+import { assertMrtpmBuilt, runMrtpm } from '../helpers/mrtpm.js';
+import { runCommand } from '../helpers/processes.js';
 import { startQemuTpm, type QemuTpm, type QemuTpmKind } from '../helpers/qemu-tpm.js';
 import { makeTempDir, removeDir } from '../helpers/state-dirs.js';
 
-const exec = promisify(execFile);
 const KIND: QemuTpmKind = process.env.MRTPM_GUEST_TPM === 'swtpm' ? 'swtpm' : 'mrtpm';
 const BOOT_TIMEOUT = 150_000;
 const MATCHED = 'Matched per TPM bank calculated digest(s).';
 
-interface Run { code: number; stdout: string; stderr: string }
-async function run(file: string, args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await exec(file, args);
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
-const mrtpm = (args: string[]): Promise<Run> => run(process.execPath, [MRTPM_MAIN, ...args]);
+const run = runCommand;
+const mrtpm = runMrtpm;
 
 /** "N <hex>" lines of a pcr-<bank> section -> PCR index -> lower-case hex. */
 function pcrSection(text: string): Map<number, string> {

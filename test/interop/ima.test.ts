@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { requireInteropTools } from '../helpers/interop-prereqs.js';
-import { assertMrtpmBuilt, MRTPM_MAIN, startMrtpm } from '../helpers/mrtpm.js';
+import { assertMrtpmBuilt, runMrtpm, startMrtpm } from '../helpers/mrtpm.js';
+import { runCommand } from '../helpers/processes.js';
 import { makeTempDir, removeDir } from '../helpers/state-dirs.js';
 import { parsePcrRead } from '../helpers/tool-output.js';
 import { tpm2 } from '../helpers/tpm2-tools.js';
@@ -22,17 +23,8 @@ import { tpm2 } from '../helpers/tpm2-tools.js';
 const exec = promisify(execFile);
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/ima/', import.meta.url));
 
-interface Run { code: number; stdout: string; stderr: string }
-async function run(file: string, args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await exec(file, args);
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
-const mrtpm = (args: string[]): Promise<Run> => run(process.execPath, [MRTPM_MAIN, ...args]);
+const run = runCommand;
+const mrtpm = runMrtpm;
 
 /** evmctl's --pcrs file: "PCR-NN: <hex>" for PCRs 0-23 in order (evmctl.c read_one_bank). */
 function pcrFile(path: string, values: Map<number, string>): string {

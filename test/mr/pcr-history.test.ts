@@ -18,6 +18,7 @@ import { encodeMirrorEvent, type MirrorEvent } from '../../src/mr/mirror-events.
 import { pcrHistory } from '../../src/mr/pcr-history.js';
 import { exportNotes, pcrClientEvents } from '../../src/mr/pcr-event-log.js';
 import { ALG, BANKS, bankOf, commands, rcOf, type Bank } from '../tpm/helpers/pcr-cmd.js';
+import { applyPcrOp, type PcrOp } from './helpers/pcr-ops.js';
 import { mirrorRig } from './helpers/mirror-rig.js';
 
 const SU_CLEAR = 0;
@@ -49,11 +50,7 @@ function pfpReplay(log: Uint8Array): Map<Bank, Map<number, Buffer>> {
 }
 
 type Op =
-  | { t: 'extend'; pcr: number; locality: number; banks: Bank[]; seed: Uint8Array }
-  | { t: 'event'; pcr: number; locality: number; data: Uint8Array }
-  | { t: 'reset'; pcr: number; locality: number }
-  | { t: 'restart'; locality: number }
-  | { t: 'resume' }
+  | PcrOp
   | { t: 'hcrtm'; data: Uint8Array; resume: boolean }
   | { t: 'drtm'; data: Uint8Array };
 
@@ -79,25 +76,6 @@ function run(banks: Bank[], ops: Op[]): void {
     assert.equal(exec(commands.startup(SU_CLEAR)), 0);
     for (const o of ops) {
       switch (o.t) {
-        case 'extend':
-          exec(commands.extend(o.pcr, o.banks.map((b): [number, Buffer] => [ALG[b], createHash(b).update(o.seed).digest()])), o.locality);
-          break;
-        case 'event':
-          exec(commands.event(o.pcr, o.data), o.locality);
-          break;
-        case 'reset':
-          exec(commands.reset(o.pcr), o.locality);
-          break;
-        case 'restart':
-          tpm.powerOff();
-          tpm.powerOn();
-          assert.equal(exec(commands.startup(SU_CLEAR), o.locality), 0);
-          break;
-        case 'resume':
-          assert.equal(exec(commands.shutdown(SU_STATE)), 0);
-          tpm.init();
-          assert.equal(exec(commands.startup(SU_STATE)), 0);
-          break;
         case 'hcrtm':
           if (o.resume) {
             assert.equal(exec(commands.shutdown(SU_STATE)), 0);
@@ -112,6 +90,8 @@ function run(banks: Bank[], ops: Op[]): void {
         case 'drtm':
           measure(o.data);
           break;
+        default:
+          applyPcrOp(tpm, exec, o);
       }
     }
     const history = pcrHistory(rig.events());
