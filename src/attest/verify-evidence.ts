@@ -21,7 +21,7 @@ import { fromB64, reportData, type EvidenceBundle } from './evidence-bundle.js';
 import { akPublicKey, objectName } from './ak-public.js';
 import { selectedPcrs } from './pcr-list.js';
 import { parseBinaryList } from '../ima/ima-list.js';
-import { replayImaList } from '../ima/ima-replay.js';
+import { replayImaList, replayPaddedSha1 } from '../ima/ima-replay.js';
 import { digestSizeOf } from '../ima/digest.js';
 import { IMA_PCR } from '../ima/ima-measure.js';
 
@@ -163,10 +163,16 @@ export async function verifyEvidence(bundle: EvidenceBundle, inputs: VerifyInput
     c.attempt('IMA list replays to PCR 10', () => {
       const quotedBanks = selection.filter((p) => p.pcr === IMA_PCR).map((p) => p.bank);
       if (quotedBanks.length === 0) return [false, 'PCR 10 is not quoted'];
-      const replay = replayImaList(parseBinaryList(fromB64(ima.list), digestSizeOf(ima.listHash)), quotedBanks, ima.listHash);
+      const entries = parseBinaryList(fromB64(ima.list), digestSizeOf(ima.listHash));
+      const replay = replayImaList(entries, quotedBanks, ima.listHash);
       if (replay.badTemplateHashes.length > 0) return [false, `entries ${replay.badTemplateHashes.join(', ')} do not hash to their template hash`];
-      const differ = quotedBanks.filter((b) => !bytesEqual(replay.banks.get(b)?.get(IMA_PCR) ?? new Uint8Array(0), values.get(`${b}:${IMA_PCR}`)!));
-      return [differ.length === 0, differ.length === 0 ? `${replay.entries} entries replay in ${quotedBanks.join(', ')}` : `differs in ${differ.join(', ')}`];
+      const quoted = (b: string): Uint8Array => values.get(`${b}:${IMA_PCR}`)!;
+      const own = quotedBanks.filter((b) => !bytesEqual(replay.banks.get(b)?.get(IMA_PCR) ?? new Uint8Array(0), quoted(b)));
+      // A bank whose hash the kernel lacked was extended with padded SHA-1 template hashes.
+      const padded = own.length > 0 ? replayPaddedSha1(entries, own, ima.listHash) : new Map<string, Map<number, Uint8Array>>();
+      const differ = own.filter((b) => !bytesEqual(padded.get(b)?.get(IMA_PCR) ?? new Uint8Array(0), quoted(b)));
+      const paddedNote = own.length > differ.length ? ` (${own.filter((b) => !differ.includes(b)).join(', ')} with padded SHA-1)` : '';
+      return [differ.length === 0, differ.length === 0 ? `${replay.entries} entries replay in ${quotedBanks.join(', ')}${paddedNote}` : `differs in ${differ.join(', ')}`];
     });
   }
 

@@ -21,7 +21,7 @@ import { BOOT_AGGREGATE_PCRS, bootAggregate, bootAggregateBank } from '../ima/bo
 import { IMA_PCR, bootAggregateMeasurement, fileMeasurement, type ImaMeasurement } from '../ima/ima-measure.js';
 import { formatAsciiEntry, isBinaryList, parseAsciiList, parseBinaryList, type ImaEntry } from '../ima/ima-list.js';
 import { BINARY_LIST, IMA_LIST_DIR, ImaListFiles, listHashOf } from '../ima/ima-list-files.js';
-import { replayImaList } from '../ima/ima-replay.js';
+import { replayImaList, replayPaddedSha1 } from '../ima/ima-replay.js';
 
 interface CommonOptions extends MrOptions {
   host: string;
@@ -30,6 +30,8 @@ interface CommonOptions extends MrOptions {
 }
 interface MeasureOptions extends CommonOptions { hash: string; new: boolean }
 interface ReplayOptions extends CommonOptions { banks?: string[]; listHash?: string; json: boolean }
+/** One bank's PCR: replayed with the bank's hash and, where that is not the TPM's, with padded SHA-1. */
+interface ReplayRow { bank: string; pcr: number; replayed: string; paddedSha1?: string; tpm?: string; match?: boolean }
 
 const HASHES = ['sha1', 'sha256', 'sha384', 'sha512'];
 
@@ -121,7 +123,7 @@ async function replay(listArg: string | undefined, o: ReplayOptions, compare: bo
   try {
     const tpmBanks = tpm && (await allocatedBanks(tpm)).map(bankName);
     const result = replayImaList(entries, o.banks ?? tpmBanks ?? ['sha1', 'sha256'], listHash);
-    const rows: { bank: string; pcr: number; replayed: string; tpm?: string; match?: boolean }[] = [];
+    const rows: ReplayRow[] = [];
     for (const [bank, pcrs] of result.banks) {
       const live = tpm && tpmBanks!.includes(bank) ? await readPcrs(tpm, hashByName(bank)!.alg, [...pcrs.keys()]) : undefined;
       for (const [pcr, value] of pcrs) {
@@ -129,13 +131,24 @@ async function replay(listArg: string | undefined, o: ReplayOptions, compare: bo
         rows.push({ bank, pcr, replayed: toHex(value), ...(now && { tpm: toHex(now), match: toHex(now) === toHex(value) }) });
       }
     }
+    // A bank the kernel had no hash for carries padded SHA-1 template hashes: shown when nothing
+    // is compared, and tried where the bank's own replay differs.
+    const unmatched = rows.filter((r) => r.bank !== 'sha1' && r.match !== true);
+    const padded = unmatched.length > 0 ? replayPaddedSha1(entries, [...new Set(unmatched.map((r) => r.bank))], listHash) : new Map<string, Map<number, Uint8Array>>();
+    for (const r of unmatched) {
+      const value = padded.get(r.bank)?.get(r.pcr);
+      if (!value) continue;
+      r.paddedSha1 = toHex(value);
+      if (r.tpm === r.paddedSha1) r.match = true;
+    }
     const summary = { list: path, listHash, entries: result.entries, violations: result.violations, badTemplateHashes: result.badTemplateHashes, skippedBanks: Object.fromEntries(result.skippedBanks), pcrs: rows };
     if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     else {
       process.stdout.write(`${result.entries} entries, ${result.violations} violations\n`);
       for (const r of rows) {
-        const verdict = r.match === undefined ? '' : r.match ? ' matches the TPM' : ` DIFFERS: TPM ${r.tpm}`;
+        const verdict = r.match === undefined ? '' : !r.match ? ` DIFFERS: TPM ${r.tpm}` : r.tpm === r.replayed ? ' matches the TPM' : ' matches the TPM with padded SHA-1 template hashes';
         process.stdout.write(`${r.bank}:${r.pcr} ${r.replayed}${verdict}\n`);
+        if (r.paddedSha1 && r.match === undefined) process.stdout.write(`${r.bank}:${r.pcr} ${r.paddedSha1} with padded SHA-1 template hashes (a kernel without ${r.bank})\n`);
       }
       for (const i of result.badTemplateHashes) process.stdout.write(`entry ${i}: template data does not hash to its ${listHash} template hash\n`);
       for (const [bank, why] of result.skippedBanks) process.stdout.write(`${bank}: not replayed: ${why}\n`);

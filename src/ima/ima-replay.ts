@@ -54,6 +54,29 @@ export function replayImaList(entries: readonly ImaEntry[], banks: readonly stri
   return { banks: values, entries: entries.length, violations, badTemplateHashes, skippedBanks };
 }
 
+/**
+ * The banks (but sha1) as a kernel whose crypto lacks their hash extends them: with the SHA-1
+ * template hash zero-padded to the bank's size (ima_crypto.c ima_calc_field_array_hash; Debian's
+ * kernel builds sha384/sha512 as a module, absent from a bare initramfs). evmctl accepts either.
+ * Kept apart from replayImaList: only a bank that does not match needs it.
+ */
+export function replayPaddedSha1(entries: readonly ImaEntry[], banks: readonly string[], listHash = 'sha1'): Map<string, Map<number, Uint8Array>> {
+  const values = new Map(banks.filter((b) => b !== 'sha1').map((b) => [b, new Map<number, Uint8Array>()]));
+  const zeroHash = new Uint8Array(digestSizeOf(listHash));
+  for (const e of entries) {
+    const violation = equal(e.templateHash, zeroHash);
+    const sha1 = violation ? undefined : listHash === 'sha1' ? e.templateHash : e.templateData && digestOf('sha1', hashedTemplateBytes(e.templateName, e.templateData));
+    if (!violation && !sha1) return new Map();
+    for (const [bank, pcrs] of values) {
+      const digest = new Uint8Array(digestSizeOf(bank));
+      if (sha1) digest.set(sha1);
+      else digest.fill(0xff);
+      pcrs.set(e.pcr, extendValue(bank, pcrs.get(e.pcr) ?? new Uint8Array(digest.length), digest));
+    }
+  }
+  return values;
+}
+
 /** Byte equality without a callback per byte: it runs twice per entry of lists of 100,000. */
 function equal(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

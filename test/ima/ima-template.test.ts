@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { digestWithAlgoField, imaNgTemplateData, stringField, templateData, templateHash } from '../../src/ima/ima-template.js';
 import { encodeBinaryEntry, formatAsciiEntry, parseAsciiLine, parseAsciiList, parseBinaryList, type ImaEntry } from '../../src/ima/ima-list.js';
-import { replayImaList } from '../../src/ima/ima-replay.js';
+import { replayImaList, replayPaddedSha1 } from '../../src/ima/ima-replay.js';
 import { bootAggregate, bootAggregateBank } from '../../src/ima/boot-aggregate.js';
 import { bootAggregateMeasurement, imaNgMeasurement } from '../../src/ima/ima-measure.js';
 
@@ -98,6 +98,21 @@ describe('IMA replay and boot_aggregate', () => {
     assert.equal(hex(r.banks.get('sha1')!.get(10)!), want1.toString('hex'));
     assert.equal(r.violations, 1);
     assert.deepEqual(r.badTemplateHashes, []);
+  });
+
+  it('padded SHA-1: a bank the kernel has no hash for is extended with the SHA-1 template hash zero-padded, violations with all-ones', () => {
+    const a = imaNgMeasurement(imaNgTemplateData('sha256', sha('sha256', Buffer.from('a')), '/a'), []);
+    const v: ImaEntry = { pcr: 10, templateHash: new Uint8Array(20), templateName: 'ima-ng', templateData: imaNgTemplateData('sha256', undefined, '/v') };
+    const sha1 = sha('sha1', Buffer.from(a.entry.templateData!));
+    const want384 = sha('sha384', sha('sha384', Buffer.alloc(48), sha1, Buffer.alloc(28)), Buffer.alloc(48, 0xff));
+    const padded = replayPaddedSha1([a.entry, v], ['sha1', 'sha384']);
+    assert.deepEqual([...padded.keys()], ['sha384']);
+    assert.equal(hex(padded.get('sha384')!.get(10)!), want384.toString('hex'));
+    assert.notEqual(hex(replayImaList([a.entry, v], ['sha384']).banks.get('sha384')!.get(10)!), want384.toString('hex'));
+    // A sha256 column: the SHA-1 comes from the template data; without the data there is none.
+    const col256 = { ...a.entry, templateHash: sha('sha256', Buffer.from(a.entry.templateData!)) };
+    assert.equal(hex(replayPaddedSha1([col256], ['sha384'], 'sha256').get('sha384')!.get(10)!), sha('sha384', Buffer.alloc(48), sha1, Buffer.alloc(28)).toString('hex'));
+    assert.equal(replayPaddedSha1([{ ...col256, templateData: undefined }], ['sha384'], 'sha256').size, 0);
   });
 
   it('flags an entry whose template data was altered after hashing', () => {

@@ -18,12 +18,15 @@ import { assertMrtpmBuilt, runMrtpm, startMrtpm } from '../helpers/mrtpm.js';
 import { runCommand } from '../helpers/processes.js';
 import { makeTempDir, removeDir } from '../helpers/state-dirs.js';
 import { parsePcrRead } from '../helpers/tool-output.js';
+import { parseBinaryList } from '../../src/ima/ima-list.js';
+import { templateHash } from '../../src/ima/ima-template.js';
 import { tpm2 } from '../helpers/tpm2-tools.js';
 
 const exec = promisify(execFile);
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/ima/', import.meta.url));
 
 const run = runCommand;
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const mrtpm = runMrtpm;
 
 /** evmctl's --pcrs file: "PCR-NN: <hex>" for PCRs 0-23 in order (evmctl.c read_one_bank). */
@@ -159,5 +162,41 @@ describe('IMA lists with evmctl (mrtpm serve, mssim)', function () {
     const replay = await mrtpm(['ima', 'replay', '--banks', 'sha256', list]);
     assert.equal(replay.code, 0, replay.stderr);
     assert.match(replay.stdout, new RegExp(`^sha256:10 ${expected.pcr10.sha256}$`, 'm'));
+  });
+
+  it('a kernel without SHA-384 (padded SHA-1 in that bank, as Debian\'s from a bare initramfs): replay and RTMR2 agree; a foreign digest is caught', async () => {
+    const state = await makeTempDir('mrtpm-ima-padded');
+    dirs.push(state);
+    const list = join(FIXTURES, 'binary_runtime_measurements');
+    const entries = parseBinaryList(readFileSync(list));
+    const server = await startMrtpm({ stateDir: state, pcrBanks: ['sha1', 'sha256', 'sha384'], extraArgs: ['--mr', 'tdx-sim'] });
+    const t = server.tcti;
+    let pcr10 = '';
+    try {
+      await tpm2(t, 'startup', ['-c']);
+      // PCR 10 as that kernel extends it: SHA-1 and SHA-256 template hashes, SHA-384 = SHA-1 padded.
+      for (const e of entries) {
+        const violation = e.templateHash.every((b) => b === 0);
+        const sha256 = violation ? 'ff'.repeat(32) : hex(templateHash('sha256', e.templateName, e.templateData!));
+        const sha384 = violation ? 'ff'.repeat(48) : hex(e.templateHash) + '00'.repeat(28);
+        await tpm2(t, 'pcrextend', [`10:sha1=${violation ? 'ff'.repeat(20) : hex(e.templateHash)},sha256=${sha256},sha384=${sha384}`]);
+      }
+      const replay = await mrtpm(['ima', 'replay', list, '--port', String(server.port), '--state', state]);
+      assert.equal(replay.code, 0, replay.stdout + replay.stderr);
+      assert.match(replay.stdout, /^sha256:10 [0-9a-f]{64} matches the TPM$/m);
+      assert.match(replay.stdout, /^sha384:10 [0-9a-f]{96} matches the TPM with padded SHA-1 template hashes$/m);
+      // (evmctl 1.4's --pcrs knows only sha1 and sha256 banks: "Unknown algorithm 'sha384'".)
+      // One more SHA-384 digest the list does not explain: neither way replays.
+      await tpm2(t, 'pcrextend', [`10:sha384=${'ab'.repeat(48)}`]);
+      const forged = await mrtpm(['ima', 'replay', list, '--port', String(server.port), '--state', state]);
+      assert.equal(forged.code, 1, forged.stdout);
+      assert.match(forged.stdout, /^sha384:10 [0-9a-f]{96} DIFFERS: TPM [0-9a-f]{96}$/m);
+      pcr10 = parsePcrRead(await tpm2(t, 'pcrread', ['sha384:10'])).get('sha384')!.get(10)!;
+    } finally {
+      await server.stop();
+    }
+    // RTMR2 went through the same padded digests (and the foreign one) as the sha384 bank.
+    const mr = await mrtpm(['mr', 'replay', '--state', state]);
+    assert.match(mr.stdout, new RegExp(`^rtmr2 +matches ${pcr10}$`, 'm'), mr.stdout);
   });
 });
