@@ -1,18 +1,20 @@
 #!/usr/bin/env node
 // Checks (and, as root, installs) the Debian packages the interop tests and the benchmark run
-// against: tpm2-tools, swtpm, the tpm2-tss TCTI libraries, the tpm2-openssl provider, tpm2-pytss and evmctl (ima-evm-utils). Runs before `npm test`.
+// against: tpm2-tools, swtpm, the tpm2-tss TCTI libraries, the tpm2-openssl provider, tpm2-pytss,
+// evmctl (ima-evm-utils), and QEMU with Debian's kernel, busybox and OVMF for the guest-kernel
+// test. Runs before `npm test`.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-export const DEBIAN_PACKAGES = ['tpm2-tools', 'swtpm', 'swtpm-tools', 'libtss2-dev', 'tpm2-openssl', 'clevis-tpm2', 'python3-tpm2-pytss', 'ima-evm-utils', 'qemu-system-x86', 'linux-image-amd64', 'busybox-static'];
+export const DEBIAN_PACKAGES = ['tpm2-tools', 'swtpm', 'swtpm-tools', 'libtss2-dev', 'tpm2-openssl', 'clevis-tpm2', 'python3-tpm2-pytss', 'ima-evm-utils', 'qemu-system-x86', 'linux-image-amd64', 'busybox-static', 'ovmf'];
 const COMMANDS = ['tpm2_startup', 'tpm2_pcrread', 'swtpm', 'swtpm_setup', 'clevis', 'evmctl', 'qemu-system-x86_64'];
 // ossl-modules/tpm2.so: the tpm2-openssl provider.
 const LIBRARIES = ['libtss2-tcti-mssim.so.0', 'libtss2-tcti-swtpm.so.0', 'libtss2-tcti-cmd.so.0', 'libtss2-esys.so.0', 'ossl-modules/tpm2.so'];
 // Debian's python3 module directory (a python3 earlier on PATH, such as pyenv's, does not see it).
-// busybox-static's /bin/busybox (the guest's initramfs).
-const FILES = ['/usr/lib/python3/dist-packages/tpm2_pytss/__init__.py', '/bin/busybox'];
+// busybox-static's /bin/busybox (the guest's initramfs); ovmf's UEFI firmware for the guest.
+const FILES = ['/usr/lib/python3/dist-packages/tpm2_pytss/__init__.py', '/bin/busybox', '/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_VARS_4M.fd'];
 const LIB_DIRS = ['/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib/aarch64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib', '/lib', '/usr/local/lib'];
 const INSTALL_COMMAND = `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${DEBIAN_PACKAGES.join(' ')}`;
 

@@ -5,7 +5,7 @@
  * control protocol on a unix socket). The init prints its findings on the second serial port,
  * in "=== BEGIN name ===" ... "=== END ===" sections; the first carries the kernel console.
  */
-import { constants, existsSync, openSync, closeSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { constants, copyFileSync, existsSync, openSync, closeSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpioNewc, type CpioEntry } from './cpio.js';
@@ -75,6 +75,11 @@ export type TpmDevice = 'tpm-tis' | 'tpm-crb';
 export type AfterDump = 'poweroff' | 'ask';
 /** Answers to init's question: a reboot makes QEMU reset the TPM (CMD_INIT). */
 export type NextStep = 'reboot' | 'poweroff' | 'wait';
+/** QEMU's default BIOS (Debian's seabios), or UEFI (Debian's ovmf) on q35. */
+export type Firmware = 'seabios' | 'ovmf';
+
+const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
+const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
 
 export interface GuestOptions {
   kernel: string;
@@ -86,6 +91,7 @@ export interface GuestOptions {
   dataFile: string;
   after?: AfterDump;
   accel: 'kvm' | 'tcg';
+  firmware?: Firmware;
 }
 
 export interface Guest {
@@ -122,10 +128,22 @@ export function parseSections(text: string): Map<string, string>[] {
   return boots;
 }
 
+/** OVMF's code read-only, and a private copy of its variable store next to the data file. */
+function firmwareArgs(o: GuestOptions): string[] {
+  if (o.firmware !== 'ovmf') return o.device === 'tpm-crb' ? ['-machine', 'q35'] : [];
+  const vars = `${o.dataFile}.OVMF_VARS.fd`;
+  copyFileSync(OVMF_VARS, vars);
+  return [
+    '-machine', 'q35',
+    '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`,
+    '-drive', `if=pflash,format=raw,unit=1,file=${vars}`,
+  ];
+}
+
 function qemuArgs(o: GuestOptions, accel: 'kvm' | 'tcg'): string[] {
   return [
     '-accel', accel,
-    ...(o.device === 'tpm-crb' ? ['-machine', 'q35'] : []),
+    ...firmwareArgs(o),
     '-m', '256M',
     '-smp', '1',
     '-display', 'none', '-vga', 'none', '-monitor', 'none', '-nodefaults',

@@ -2,17 +2,20 @@
  * A real Linux kernel as the TPM's client: Debian's kernel (linux-image-amd64) in QEMU
  * (qemu-system-x86, KVM when it runs, TCG otherwise) with the TPM on tpm-tis and on tpm-crb
  * through QEMU's TPM emulator backend, served by `mrtpm serve --qemu` (MRTPM_GUEST_TPM=swtpm: real
- * swtpm, for comparison). The guest's init (test/fixtures/guest/init) prints its IMA lists, its
- * PCRs as the kernel reads them and TPM properties. On the host: the lists replay to the
- * guest's PCR 10 (`mrtpm ima replay`), evmctl agrees, and `mrtpm mr replay` finds RTMR2 carrying
- * the same history (PCR 10 mirrored with --mr tdx-sim). Also: a guest reboot (QEMU's CMD_INIT),
- * QEMU quitting under a live guest, and a QEMU killed mid-run whose state serves the next boot.
+ * swtpm, for comparison), booted by SeaBIOS and by OVMF. The guest's init
+ * (test/fixtures/guest/init) prints the firmware's TCG log, its IMA lists, its PCRs as the kernel
+ * reads them and TPM properties. On the host: tpm2_eventlog replays the firmware log to PCRs 0-7
+ * (and OVMF's to PCR 9, the EFI stub's), the IMA lists replay to PCR 10 (`mrtpm ima replay`,
+ * evmctl), and `mrtpm mr replay` finds RTMR0-2 carrying that history (--mr tdx-sim). Also: a
+ * guest reboot (QEMU's CMD_INIT), QEMU quitting under a live guest, and a QEMU killed mid-run
+ * whose state serves the next boot.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { bootGuest, guestKernel, PROBE_PATH, qemuAccel, writeInitramfs, type AfterDump, type Guest, type TpmDevice } from '../helpers/guest-vm.js';
+import { expectedRtmrs, imaSha384Extends, readFirmwareLog, type BootMeasurements, type Sha384Method } from '../helpers/guest-measurements.js';
+import { bootGuest, guestKernel, PROBE_PATH, qemuAccel, writeInitramfs, type AfterDump, type Firmware, type Guest, type TpmDevice } from '../helpers/guest-vm.js';
 import { requireInteropTools } from '../helpers/interop-prereqs.js';
 import { assertMrtpmBuilt, runMrtpm } from '../helpers/mrtpm.js';
 import { runCommand } from '../helpers/processes.js';
@@ -53,7 +56,6 @@ const replayed = (r: ImaReplayJson, bank: string): string => pcr10(r, bank).repl
  * The kernel extends a bank whose hash its crypto lacks with padded SHA-1 template hashes:
  * Debian's kernel has sha384 as a module, which a bare initramfs never loads.
  */
-type Sha384Method = 'bank-hash' | 'padded-sha1';
 const sha384By = (r: ImaReplayJson, method: Sha384Method): string => (method === 'bank-hash' ? pcr10(r, 'sha384').replayed : pcr10(r, 'sha384').paddedSha1!);
 
 /** ReadClock's response hex -> resetCount, restartCount (TPMS_TIME_INFO after the 10-byte header). */
@@ -62,7 +64,16 @@ function clockCounts(hex: string): { resetCount: number; restartCount: number } 
   return { resetCount: parseInt(hex.slice(52, 60), 16), restartCount: parseInt(hex.slice(60, 68), 16) };
 }
 
-interface CheckedBoot { ascii: string[]; sha384: string; sha384Method: Sha384Method; resetCount: number; imaListAtMs: number; uptime: number }
+interface CheckedBoot extends BootMeasurements { ascii: string[]; sha384: string; sha384Method: Sha384Method; resetCount: number; imaListAtMs: number; uptime: number }
+
+/** What each firmware's log must hold besides EV_SEPARATOR in PCRs 0-7. */
+const FIRMWARE_EVENTS: Record<Firmware, { pcr: number; type: string; what: string }[]> = {
+  seabios: [{ pcr: 4, type: 'EV_ACTION', what: 'the boot attempt' }],
+  ovmf: [
+    { pcr: 7, type: 'EV_EFI_VARIABLE_DRIVER_CONFIG', what: 'the Secure Boot variables' },
+    { pcr: 4, type: 'EV_EFI_BOOT_SERVICES_APPLICATION', what: 'the kernel\'s EFI stub' },
+  ],
+};
 
 describe(`a Linux guest kernel as the TPM client (QEMU tpm emulator backend, ${KIND})`, function () {
   this.timeout(600_000);
@@ -115,14 +126,14 @@ describe(`a Linux guest kernel as the TPM client (QEMU tpm emulator backend, ${K
     assert.deepEqual(ended, { code: 0, signal: null }, `${KIND} ends cleanly after CMD_SHUTDOWN; stderr:\n${tpm.child.stderr()}`);
   }
 
-  async function boot(stateDir: string, device: TpmDevice, after: AfterDump): Promise<Guest> {
+  async function boot(stateDir: string, device: TpmDevice, after: AfterDump, firmware: Firmware = 'seabios'): Promise<Guest> {
     const tpm = await tpmFor(stateDir);
     const dataFile = path.join(stateDir, `guest-${Date.now()}.out`);
-    return bootGuest({ kernel, initrd, tpmSocket: tpm.socket, device, dataFile, after, accel });
+    return bootGuest({ kernel, initrd, tpmSocket: tpm.socket, device, dataFile, after, accel, firmware });
   }
 
   /** What every boot must show; returns its list and the SHA-384 replay (RTMR2's share). */
-  async function checkBoot(sections: Map<string, string>, device: TpmDevice, imaListAtMs: number, tag: string): Promise<CheckedBoot> {
+  async function checkBoot(sections: Map<string, string>, device: TpmDevice, imaListAtMs: number, tag: string, firmware: Firmware = 'seabios'): Promise<CheckedBoot> {
     const get = (name: string): string => {
       const text = sections.get(name);
       assert.ok(text !== undefined, `section ${name} missing`);
@@ -142,7 +153,18 @@ describe(`a Linux guest kernel as the TPM client (QEMU tpm emulator backend, ${K
     const sha1 = pcrSection(get('pcr-sha1'));
     const sha256 = pcrSection(get('pcr-sha256'));
     const sha384 = pcrSection(get('pcr-sha384'));
-    assert.notEqual(sha256.get(0), '0'.repeat(64), 'the firmware (SeaBIOS) measured into PCR 0');
+    const fw = await readFirmwareLog(Buffer.from(get('bios-log-base64').replace(/\s/g, ''), 'base64'), path.join(work, `${tag}.bios-log`));
+    const guestPcrs = new Map([['sha1', sha1], ['sha256', sha256], ['sha384', sha384]]);
+    for (const [bank, pcrs] of guestPcrs) {
+      const fromLog = fw.pcrs.get(bank);
+      assert.ok(fromLog, `tpm2_eventlog replays the ${bank} bank of the ${firmware} log`);
+      for (let pcr = 0; pcr <= 7; pcr++) assert.equal(fromLog.get(pcr), pcrs.get(pcr), `${firmware}'s log replays to the guest's ${bank} PCR ${pcr}`);
+      for (const [pcr, value] of fromLog) if (pcr !== 10) assert.equal(value, pcrs.get(pcr), `${firmware}'s log replays to the guest's ${bank} PCR ${pcr}`);
+    }
+    for (let pcr = 0; pcr <= 7; pcr++) assert.ok(fw.events.some((e) => e.pcrIndex === pcr && e.eventType === 'EV_SEPARATOR'), `${firmware} ends PCR ${pcr} with EV_SEPARATOR`);
+    for (const want of FIRMWARE_EVENTS[firmware]) {
+      assert.ok(fw.events.some((e) => e.pcrIndex === want.pcr && e.eventType === want.type), `${firmware} measured ${want.what} (${want.type} in PCR ${want.pcr})`);
+    }
     const asciiFile = path.join(work, `${tag}.ascii`);
     writeFileSync(asciiFile, `${ascii.join('\n')}\n`);
     const fromAscii = await replayJson(asciiFile);
@@ -167,35 +189,40 @@ describe(`a Linux guest kernel as the TPM client (QEMU tpm emulator backend, ${K
     assert.equal(aggregate.stdout.match(/sha256:[0-9a-f]{64}/)?.[0], ascii[0]!.split(' ')[3], 'evmctl computes the guest\'s boot_aggregate');
 
     const uptime = Number(get('uptime').split(' ')[0]);
-    return { ascii, sha384: sha384.get(10)!, sha384Method, resetCount, imaListAtMs, uptime };
+    return { ascii, sha384: sha384.get(10)!, sha384Method, resetCount, imaListAtMs, uptime, firmware: fw.events, ima: imaSha384Extends(readFileSync(binary), sha384Method) };
   }
 
-  /** RTMR2 after these boots on a fresh state: one SHA-384 chain over all their IMA entries. */
-  async function expectRtmr2(stateDir: string, boots: CheckedBoot[], tag: string): Promise<string> {
-    const all = path.join(work, `${tag}.all.ascii`);
-    writeFileSync(all, `${boots.flatMap((b) => b.ascii).join('\n')}\n`);
+  /**
+   * The registers after these boots on a fresh state: RTMR0-1 carry the firmware's logs, RTMR2
+   * each boot's firmware events in PCRs 8-15 and then its IMA entries, all as one SHA-384 chain.
+   */
+  async function expectRtmrs(stateDir: string, boots: CheckedBoot[]): Promise<string> {
     const methods = new Set(boots.map((b) => b.sha384Method));
     assert.equal(methods.size, 1, `one kernel, one way to extend sha384: ${[...methods].join(', ')}`);
-    const expected = sha384By(await replayJson(all), boots[0]!.sha384Method);
     const mr = await mrtpm(['mr', 'replay', '--state', stateDir]);
     assert.equal(mr.code, 0, mr.stdout + mr.stderr);
-    assert.match(mr.stdout, new RegExp(`^rtmr2 +matches ${expected}$`, 'm'), mr.stdout);
+    expectedRtmrs(boots).forEach((value, i) => assert.match(mr.stdout, new RegExp(`^rtmr${i} +matches ${value}$`, 'm'), `RTMR${i} carries the guest's history:\n${mr.stdout}`));
     return mr.stdout;
   }
 
-  for (const device of ['tpm-tis', 'tpm-crb'] as const) {
-    it(`${device}: the kernel's IMA list replays to its PCR 10 (mrtpm ima replay, evmctl) and RTMR2 carries it`, async () => {
+  const RUNS: { device: TpmDevice; firmware: Firmware }[] = [
+    { device: 'tpm-tis', firmware: 'seabios' },
+    { device: 'tpm-crb', firmware: 'seabios' },
+    { device: 'tpm-crb', firmware: 'ovmf' },
+  ];
+  for (const { device, firmware } of RUNS) {
+    it(`${device}, ${firmware}: the firmware log and the kernel's IMA list replay to its PCRs (tpm2_eventlog, mrtpm ima replay, evmctl) and RTMR0-2 carry them`, async () => {
       const state = await freshState();
-      const guest = await boot(state, device, 'poweroff');
+      const guest = await boot(state, device, 'poweroff', firmware);
       const { boots, imaListAtMs } = await guest.waitForBoots(1, BOOT_TIMEOUT);
       const status = await guest.child.exited;
       assert.equal(status.code, 0, `QEMU exits when the guest powers off: ${guest.child.stderr()}`);
-      const checked = await checkBoot(boots[0]!, device, imaListAtMs[0]!, device);
-      console.log(`      ${device}: ${checked.ascii.length} IMA entries, list after ${checked.imaListAtMs} ms (guest uptime ${checked.uptime} s), PCR 10 sha384 ${checked.sha384} (${checked.sha384Method})`);
+      const checked = await checkBoot(boots[0]!, device, imaListAtMs[0]!, `${device}-${firmware}`, firmware);
+      console.log(`      ${device}, ${firmware}: ${checked.firmware.length} firmware events, ${checked.ascii.length} IMA entries, list after ${checked.imaListAtMs} ms (guest uptime ${checked.uptime} s), PCR 10 sha384 ${checked.sha384} (${checked.sha384Method})`);
       await tpmEndsWithQemu(state);
       if (KIND !== 'mrtpm') return;
-      const report = await expectRtmr2(state, [checked], device);
-      console.log(report.split('\n').filter((l) => /^rtmr2/.test(l)).map((l) => `      ${l}`).join('\n'));
+      const report = await expectRtmrs(state, [checked]);
+      console.log(report.split('\n').filter((l) => /^rtmr[0-2]/.test(l)).map((l) => `      ${l}`).join('\n'));
     });
   }
 
@@ -236,6 +263,6 @@ describe(`a Linux guest kernel as the TPM client (QEMU tpm emulator backend, ${K
     assert.deepEqual(counts, counts.map((_, i) => counts[0]! + i), `resetCount per boot: ${counts.join(', ')}`);
     console.log(`      resetCount per boot: ${counts.join(', ')}; IMA entries per boot: ${checked.map((c) => c.ascii.length).join(', ')}`);
     if (KIND !== 'mrtpm') return;
-    await expectRtmr2(state, checked, 'reboots');
+    await expectRtmrs(state, checked);
   });
 });
