@@ -4,12 +4,14 @@
  * boot_aggregate equals the list's, `mrtpm ima replay` agrees with the TPM, and `mrtpm mr replay`
  * still finds RTMR2 matching (the mirror carried IMA's PCR 10 extends into it). Then the same
  * without a server (the state opened in-process), a foreign PCR 10 extend that both evmctl and
- * `ima replay` must catch, and evmctl on the kernel-format fixture list.
+ * `ima replay` must catch, and evmctl on the kernel-format fixture list. Last, a kernel that
+ * extends SHA-384 with padded SHA-1 template hashes: `ima replay`, `mrtpm verify` of evidence
+ * quoting that bank, and RTMR2 agree, and a foreign digest fails both.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -164,7 +166,7 @@ describe('IMA lists with evmctl (mrtpm serve, mssim)', function () {
     assert.match(replay.stdout, new RegExp(`^sha256:10 ${expected.pcr10.sha256}$`, 'm'));
   });
 
-  it('a kernel without SHA-384 (padded SHA-1 in that bank, as Debian\'s from a bare initramfs): replay and RTMR2 agree; a foreign digest is caught', async () => {
+  it('a kernel without SHA-384 (padded SHA-1 in that bank, as Debian\'s from a bare initramfs): ima replay, evidence verify and RTMR2 agree; a foreign digest fails both', async () => {
     const state = await makeTempDir('mrtpm-ima-padded');
     dirs.push(state);
     const list = join(FIXTURES, 'binary_runtime_measurements');
@@ -186,11 +188,25 @@ describe('IMA lists with evmctl (mrtpm serve, mssim)', function () {
       assert.match(replay.stdout, /^sha256:10 [0-9a-f]{64} matches the TPM$/m);
       assert.match(replay.stdout, /^sha384:10 [0-9a-f]{96} matches the TPM with padded SHA-1 template hashes$/m);
       // (evmctl 1.4's --pcrs knows only sha1 and sha256 banks: "Unknown algorithm 'sha384'".)
+      // The state's list in evidence quoting both banks: verify accepts the padded sha384 bank.
+      mkdirSync(join(state, 'ima'), { recursive: true });
+      copyFileSync(list, join(state, 'ima', 'binary_runtime_measurements'));
+      const imaCheck = async (): Promise<{ result: string; detail: string }> => {
+        const nonce = randomBytes(16).toString('hex');
+        const bundle = join(state, `evidence-${nonce}.json`);
+        const attest = await mrtpm(['attest', '--state', state, '--port', String(server.port), '--nonce', nonce, '--pcrs', 'sha256:10,sha384:10', '--out', bundle]);
+        assert.equal(attest.code, 0, attest.stderr);
+        const verify = await mrtpm(['verify', bundle, '--nonce', nonce, '--json']);
+        const checks = (JSON.parse(verify.stdout) as { checks: { check: string; result: string; detail: string }[] }).checks;
+        return checks.find((c) => c.check === 'IMA list replays to PCR 10')!;
+      };
+      assert.deepEqual(await imaCheck(), { check: 'IMA list replays to PCR 10', result: 'pass', detail: `${entries.length} entries replay in sha256, sha384 (sha384 with padded SHA-1)` });
       // One more SHA-384 digest the list does not explain: neither way replays.
       await tpm2(t, 'pcrextend', [`10:sha384=${'ab'.repeat(48)}`]);
       const forged = await mrtpm(['ima', 'replay', list, '--port', String(server.port), '--state', state]);
       assert.equal(forged.code, 1, forged.stdout);
       assert.match(forged.stdout, /^sha384:10 [0-9a-f]{96} DIFFERS: TPM [0-9a-f]{96}$/m);
+      assert.deepEqual(await imaCheck(), { check: 'IMA list replays to PCR 10', result: 'fail', detail: 'differs in sha384' });
       pcr10 = parsePcrRead(await tpm2(t, 'pcrread', ['sha384:10'])).get('sha384')!.get(10)!;
     } finally {
       await server.stop();
