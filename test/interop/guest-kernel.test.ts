@@ -64,6 +64,20 @@ function clockCounts(hex: string): { resetCount: number; restartCount: number } 
   return { resetCount: parseInt(hex.slice(52, 60), 16), restartCount: parseInt(hex.slice(60, 68), 16) };
 }
 
+/** GetCapability(TPM_PROPERTIES) response hex -> property -> value (TPML_TAGGED_TPM_PROPERTY after moreData, capability, count). */
+function capabilityProperties(hex: string): Map<number, number> {
+  assert.match(hex, /^8001[0-9a-f]{8}00000000[0-9a-f]{2}00000006/, `GetCapability response ${hex}`);
+  const bytes = Buffer.from(hex, 'hex');
+  const count = bytes.readUInt32BE(15);
+  assert.equal(bytes.length, 19 + 8 * count, `GetCapability response ${hex}`);
+  return new Map(Array.from({ length: count }, (_, i) => [bytes.readUInt32BE(19 + 8 * i), bytes.readUInt32BE(23 + 8 * i)]));
+}
+const PT_FAMILY_INDICATOR = 0x100;
+const PT_MANUFACTURER = 0x105;
+/** The TPM the guest must find: its TPM_PT_MANUFACTURER as text. */
+const MANUFACTURER: Record<QemuTpmKind, string> = { mrtpm: 'MRTP', swtpm: 'IBM' };
+const fourChars = (value: number): string => Buffer.from(value.toString(16).padStart(8, '0'), 'hex').toString('latin1').replace(/[\0 ]+$/, '');
+
 interface CheckedBoot extends BootMeasurements { ascii: string[]; sha384: string; sha384Method: Sha384Method; resetCount: number; imaListAtMs: number; uptime: number }
 
 /** What each firmware's log must hold besides EV_SEPARATOR in PCRs 0-7. */
@@ -143,6 +157,9 @@ describe(`a Linux guest kernel as the TPM client (QEMU tpm emulator backend, ${K
     assert.match(get('tpm-driver'), device === 'tpm-crb' ? /\/tpm_crb$/ : /\/tpm_tis$/);
     assert.equal(get('tpm-acpi-hid'), 'MSFT0101');
     const { resetCount } = clockCounts(get('tpm-readclock'));
+    const properties = capabilityProperties(get('tpm-properties'));
+    assert.equal(fourChars(properties.get(PT_FAMILY_INDICATOR)!), '2.0');
+    assert.equal(fourChars(properties.get(PT_MANUFACTURER)!), MANUFACTURER[KIND], `the guest talks to ${KIND}`);
 
     const ascii = get('ima-ascii').split('\n').filter(Boolean);
     assert.match(ascii[0]!, /^10 [0-9a-f]{40} ima-sig sha256:[0-9a-f]{64} boot_aggregate $/);
