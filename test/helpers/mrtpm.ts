@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findFreePortPair, LOOPBACK } from './ports.js';
-import { runCommand, spawnChild, spawnServing, stopChild, type CommandRun, type ExitStatus, type ManagedChild, type ServerProcess } from './processes.js';
+import { LOOPBACK } from './ports.js';
+import { runCommand, spawnChild, spawnServingOnFreePorts, stopChild, type CommandRun, type ExitStatus, type ManagedChild, type ServerProcess } from './processes.js';
 import { makeTempDir, removeDir } from './state-dirs.js';
 
 /** The CLI as it ships: the bundle `npm run build` makes (this file is dist/test/helpers/mrtpm.js). */
@@ -47,19 +47,18 @@ export async function startMrtpm(options: MrtpmOptions = {}): Promise<MrtpmServe
   assertMrtpmBuilt();
   const protocol = options.protocol ?? 'mssim';
   const stateDir = options.stateDir ?? (await makeTempDir('mrtpm-state'));
-  const port = await findFreePortPair();
-  const ctrlPort = port + 1;
-  const args = [
+  const args = (port: number): string[] => [
     MRTPM_MAIN, 'serve',
     ...commonArgs(stateDir, options),
     '--protocol', protocol,
     '--port', String(port),
-    ...(protocol === 'swtpm' ? ['--ctrl-port', String(ctrlPort)] : []),
+    ...(protocol === 'swtpm' ? ['--ctrl-port', String(port + 1)] : []),
     '--bind', LOOPBACK,
     '--log-level', options.logLevel ?? 'warn',
     ...(options.extraArgs ?? []),
   ];
-  const child = await spawnServing(`mrtpm serve (${protocol})`, process.execPath, args, [port, ctrlPort]);
+  const { child, port } = await spawnServingOnFreePorts(`mrtpm serve (${protocol})`, process.execPath, args);
+  const ctrlPort = port + 1;
   return {
     protocol,
     port,

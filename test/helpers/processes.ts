@@ -1,7 +1,7 @@
 import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { promisify } from 'node:util';
 import net from 'node:net';
-import { LOOPBACK } from './ports.js';
+import { findFreePortPair, LOOPBACK } from './ports.js';
 
 export interface ExitStatus {
   code: number | null;
@@ -128,6 +128,25 @@ export async function spawnServing(name: string, command: string, args: string[]
     throw error;
   }
   return child;
+}
+
+/** What a server prints when a port it was given was taken in the meantime (mrtpm, swtpm). */
+const PORT_TAKEN = /EADDRINUSE|Address already in use/;
+
+/**
+ * spawnServing on a free loopback port pair (P, P+1): `args(P)` names them. Between finding the
+ * pair and the server binding it, another process (a parallel test file) may take one; then the
+ * server exits saying so, and a new pair is tried.
+ */
+export async function spawnServingOnFreePorts(name: string, command: string, args: (port: number) => string[], attempts = 5): Promise<{ child: ManagedChild; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await findFreePortPair();
+    try {
+      return { child: await spawnServing(name, command, args(port), [port, port + 1]), port };
+    } catch (error) {
+      if (attempt >= attempts || !PORT_TAKEN.test(String(error))) throw error;
+    }
+  }
 }
 
 /** A TPM server process a test started (mrtpm or swtpm): where it listens and how to stop it. */

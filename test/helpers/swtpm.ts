@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { findFreePortPair, LOOPBACK } from './ports.js';
-import { spawnChild, spawnServing, stopChild, type ServerProcess } from './processes.js';
+import { LOOPBACK } from './ports.js';
+import { spawnChild, spawnServingOnFreePorts, stopChild, type ServerProcess } from './processes.js';
 import { type CtrlSocketServer, waitForUnixSocket } from './mrtpm.js';
 import { makeTempDir, removeDir } from './state-dirs.js';
 
@@ -53,16 +53,15 @@ export async function swtpmSetup(stateDir: string, pcrBanks: string[], ekCertifi
 export async function startSwtpm(options: SwtpmOptions = {}): Promise<SwtpmServer> {
   const stateDir = await makeTempDir('swtpm-state');
   if (options.pcrBanks || options.ekCertificates) await swtpmSetup(stateDir, options.pcrBanks ?? ['sha256'], options.ekCertificates);
-  const port = await findFreePortPair();
-  const ctrlPort = port + 1;
-  const args = [
+  const args = (port: number): string[] => [
     'socket', '--tpm2',
     '--server', `type=tcp,port=${port},bindaddr=${LOOPBACK}`,
-    '--ctrl', `type=tcp,port=${ctrlPort},bindaddr=${LOOPBACK}`,
+    '--ctrl', `type=tcp,port=${port + 1},bindaddr=${LOOPBACK}`,
     '--tpmstate', `dir=${stateDir}`,
     '--flags', options.flags ?? 'not-need-init,startup-clear',
   ];
-  const child = await spawnServing('swtpm', 'swtpm', args, [ctrlPort, port]);
+  const { child, port } = await spawnServingOnFreePorts('swtpm', 'swtpm', args);
+  const ctrlPort = port + 1;
   return {
     port,
     ctrlPort,

@@ -11,8 +11,8 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MRTPM_MAIN } from '../helpers/mrtpm.js';
-import { findFreePortPair, LOOPBACK } from '../helpers/ports.js';
-import { spawnServing, stopChild } from '../helpers/processes.js';
+import { LOOPBACK } from '../helpers/ports.js';
+import { spawnServingOnFreePorts, stopChild } from '../helpers/processes.js';
 import { SwtpmDataClient } from '../helpers/raw-client.js';
 import { makeTempDir, removeDir } from '../helpers/state-dirs.js';
 import { commands, parsePcrRead, responseCode, TPM_RC_SUCCESS } from '../helpers/tpm-commands.js';
@@ -37,9 +37,8 @@ describe('mr/mirror: an MR log that cannot grow', function () {
   afterEach(async () => { await removeDir(state); });
 
   it('fails the extend with TPM_RC_FAILURE and leaves log, register and PCR as they were; the vTPM keeps serving', async () => {
-    const port = await findFreePortPair();
-    const serve = [MRTPM_MAIN, 'serve', '--state', state, '--protocol', 'swtpm', '--bind', LOOPBACK, '--port', String(port), '--ctrl-port', String(port + 1), '--log-level', 'error'];
-    const child = await spawnServing('mrtpm serve (ulimit -f)', 'bash', ['-c', `ulimit -f ${LIMIT_BLOCKS} && exec "$0" "$@"`, process.execPath, ...serve], [port, port + 1]);
+    const serve = (port: number): string[] => [MRTPM_MAIN, 'serve', '--state', state, '--protocol', 'swtpm', '--bind', LOOPBACK, '--port', String(port), '--ctrl-port', String(port + 1), '--log-level', 'error'];
+    const { child, port } = await spawnServingOnFreePorts('mrtpm serve (ulimit -f)', 'bash', (p) => ['-c', `ulimit -f ${LIMIT_BLOCKS} && exec "$0" "$@"`, process.execPath, ...serve(p)]);
     const logPath = join(state, 'tdx-sim.log', 'events.log');
     const client = await SwtpmDataClient.connect(port);
     try {
