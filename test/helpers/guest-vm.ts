@@ -9,6 +9,7 @@ import { constants, copyFileSync, existsSync, openSync, closeSync, readdirSync, 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpioNewc, type CpioEntry } from './cpio.js';
+import { connectQmp } from './qmp.js';
 import { spawnChild, stopChild, type ExitStatus, type ManagedChild } from './processes.js';
 
 export const BUSYBOX = '/bin/busybox';
@@ -73,8 +74,8 @@ export function writeInitramfs(file: string, probe: Uint8Array): void {
 export type TpmDevice = 'tpm-tis' | 'tpm-crb';
 /** What init does once it has printed: power off, or ask the host (Guest.send) for each boot. */
 export type AfterDump = 'poweroff' | 'ask';
-/** Answers to init's question: a reboot makes QEMU reset the TPM (CMD_INIT). */
-export type NextStep = 'reboot' | 'poweroff' | 'wait';
+/** Answers to init's question: a reboot makes QEMU reset the TPM (CMD_INIT); dump prints the sections again. */
+export type NextStep = 'reboot' | 'poweroff' | 'dump';
 /** QEMU's default BIOS (Debian's seabios), or UEFI (Debian's ovmf) on q35. */
 export type Firmware = 'seabios' | 'ovmf';
 
@@ -92,18 +93,26 @@ export interface GuestOptions {
   after?: AfterDump;
   accel: 'kvm' | 'tcg';
   firmware?: Firmware;
+  /** A QMP socket to serve (Guest.migrate needs it). */
+  qmp?: string;
+  /** Start paused and take the VM from this migration stream (what Guest.migrate wrote). */
+  incoming?: string;
 }
 
 export interface Guest {
   readonly child: ManagedChild;
   readonly startedAt: number;
-  /** The sections of each boot so far (a reboot starts a new one). */
+  /** The sections of each boot so far (a reboot starts a new one, and so does a dump asked for). */
   boots(): Map<string, string>[];
   /** Resolves once `count` boots have printed all sections (with the ms since start each finished its IMA list). */
   waitForBoots(count: number, timeoutMs: number): Promise<{ boots: Map<string, string>[]; imaListAtMs: number[] }>;
   /** Tells init (mrtpm.after=ask) what to do after its sections, on the console. */
   send(step: NextStep): void;
   stop(signal?: NodeJS.Signals): Promise<ExitStatus>;
+  /** Live-migrates the VM into `file` (QEMU asks its TPM for the state blobs); the VM stays paused. */
+  migrate(file: string): Promise<void>;
+  /** Resolves once the VM runs (after an incoming migration: console input sent before is lost). */
+  running(timeoutMs: number): Promise<void>;
 }
 
 const LAST_SECTION = 'uptime-done';
@@ -157,6 +166,8 @@ function qemuArgs(o: GuestOptions, accel: 'kvm' | 'tcg'): string[] {
     '-tpmdev', 'emulator,id=tpm0,chardev=chrtpm',
     '-device', `${o.device},tpmdev=tpm0`,
     ...(o.after === 'ask' ? [] : ['-no-reboot']),
+    ...(o.qmp ? ['-qmp', `unix:${o.qmp},server=on,wait=off`] : []),
+    ...(o.incoming ? ['-incoming', `exec:cat ${o.incoming}`] : []),
   ];
 }
 
@@ -165,6 +176,10 @@ export function bootGuest(o: GuestOptions): Guest {
   writeFileSync(o.dataFile, '');
   const startedAt = Date.now();
   const child = spawnChild(`qemu (${o.device})`, QEMU, qemuArgs(o, o.accel), { stdio: ['pipe', 'pipe', 'pipe'] });
+  const qmpSocket = (what: string): string => {
+    if (!o.qmp) throw new Error(`${what} needs the qmp option`);
+    return o.qmp;
+  };
   const boots = (): Map<string, string>[] => parseSections(existsSync(o.dataFile) ? readFileSync(o.dataFile, 'utf8') : '');
   return {
     child,
@@ -186,5 +201,31 @@ export function bootGuest(o: GuestOptions): Guest {
     },
     send: (step) => { child.process.stdin?.write(`${step}\n`); },
     stop: (signal = 'SIGTERM') => stopChild(child, signal, 10000),
+    async migrate(file) {
+      const qmp = await connectQmp(qmpSocket('migrate'));
+      try {
+        await qmp.execute('migrate', { uri: `exec:cat > ${file}` });
+        for (;;) {
+          const { status, 'error-desc': error } = (await qmp.execute('query-migrate')) as { status?: string; 'error-desc'?: string };
+          if (status === 'completed') return;
+          if (status === 'failed' || status === 'cancelled') throw new Error(`migration ${status}: ${error ?? ''}; stderr:\n${child.stderr()}`);
+          await sleep(50);
+        }
+      } finally {
+        qmp.close();
+      }
+    },
+    async running(timeoutMs) {
+      const qmp = await connectQmp(qmpSocket('running'));
+      try {
+        const deadline = Date.now() + timeoutMs;
+        while (((await qmp.execute('query-status')) as { status: string }).status !== 'running') {
+          if (Date.now() > deadline) throw new Error(`VM not running after ${timeoutMs} ms; stderr:\n${child.stderr()}`);
+          await sleep(50);
+        }
+      } finally {
+        qmp.close();
+      }
+    },
   };
 }

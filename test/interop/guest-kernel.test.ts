@@ -7,15 +7,15 @@
  * reads them and TPM properties. On the host: tpm2_eventlog replays the firmware log to PCRs 0-7
  * (and OVMF's to PCR 9, the EFI stub's), the IMA lists replay to PCR 10 (`mrtpm ima replay`,
  * evmctl), and `mrtpm mr replay` finds RTMR0-2 carrying that history (--mr tdx-sim). Also: a
- * guest reboot (QEMU's CMD_INIT), QEMU quitting under a live guest, and a QEMU killed mid-run
- * whose state serves the next boot.
+ * guest reboot (QEMU's CMD_INIT), QEMU quitting under a live guest, a QEMU killed mid-run whose
+ * state serves the next boot, and the running guest live-migrated to a new TPM process.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expectedRtmrs, imaSha384Extends, readFirmwareLog, type BootMeasurements, type Sha384Method } from '../helpers/guest-measurements.js';
-import { bootGuest, guestKernel, PROBE_PATH, qemuAccel, writeInitramfs, type AfterDump, type Firmware, type Guest, type TpmDevice } from '../helpers/guest-vm.js';
+import { bootGuest, guestKernel, PROBE_PATH, qemuAccel, writeInitramfs, type AfterDump, type Firmware, type Guest, type GuestOptions, type TpmDevice } from '../helpers/guest-vm.js';
 import { requireInteropTools } from '../helpers/interop-prereqs.js';
 import { assertMrtpmBuilt, runMrtpm } from '../helpers/mrtpm.js';
 import { runCommand } from '../helpers/processes.js';
@@ -140,10 +140,10 @@ describe(`a Linux guest kernel as the TPM client (QEMU tpm emulator backend, ${K
     assert.deepEqual(ended, { code: 0, signal: null }, `${KIND} ends cleanly after CMD_SHUTDOWN; stderr:\n${tpm.child.stderr()}`);
   }
 
-  async function boot(stateDir: string, device: TpmDevice, after: AfterDump, firmware: Firmware = 'seabios'): Promise<Guest> {
+  async function boot(stateDir: string, device: TpmDevice, after: AfterDump, firmware: Firmware = 'seabios', vm: Pick<GuestOptions, 'qmp' | 'incoming'> = {}): Promise<Guest> {
     const tpm = await tpmFor(stateDir);
     const dataFile = path.join(stateDir, `guest-${Date.now()}.out`);
-    return bootGuest({ kernel, initrd, tpmSocket: tpm.socket, device, dataFile, after, accel, firmware });
+    return bootGuest({ kernel, initrd, tpmSocket: tpm.socket, device, dataFile, after, accel, firmware, ...vm });
   }
 
   /** What every boot must show; returns its list and the SHA-384 replay (RTMR2's share). */
@@ -281,5 +281,33 @@ describe(`a Linux guest kernel as the TPM client (QEMU tpm emulator backend, ${K
     console.log(`      resetCount per boot: ${counts.join(', ')}; IMA entries per boot: ${checked.map((c) => c.ascii.length).join(', ')}`);
     if (KIND !== 'mrtpm') return;
     await expectRtmrs(state, checked);
+  });
+
+  it('tpm-tis: live migration to a new TPM process (state blobs out of one, into the other): the running guest keeps its PCRs and IMA list', async () => {
+    const source = await freshState();
+    const target = await freshState();
+    const qmp = path.join(source, 'qmp.sock');
+    const first = await boot(source, 'tpm-tis', 'ask', 'seabios', { qmp });
+    let seen = await first.waitForBoots(1, BOOT_TIMEOUT);
+    const before = await checkBoot(seen.boots[0]!, 'tpm-tis', seen.imaListAtMs[0]!, 'migrate-before');
+    const stream = path.join(work, 'migration.bin');
+    await first.migrate(stream);
+    await first.stop('SIGTERM');
+    await tpmEndsWithQemu(source);
+
+    // QEMU on the target sends CMD_SET_STATEBLOB (permanent, volatile) and CMD_INIT before the guest resumes.
+    const second = await boot(target, 'tpm-tis', 'ask', 'seabios', { incoming: stream, qmp: path.join(target, 'qmp.sock') });
+    await second.running(BOOT_TIMEOUT);
+    second.send('dump');
+    seen = await second.waitForBoots(1, BOOT_TIMEOUT);
+    const after = await checkBoot(seen.boots[0]!, 'tpm-tis', seen.imaListAtMs[0]!, 'migrate-after');
+    assert.ok(after.uptime > before.uptime, `the same guest runs on (uptime ${before.uptime} s, then ${after.uptime} s)`);
+    assert.deepEqual(after.ascii, before.ascii, 'the IMA list carries over, and the TPM PCR 10 it replays to with it');
+    assert.equal(after.sha384, before.sha384);
+    assert.equal(after.resetCount, before.resetCount, 'no TPM Reset: the migrated TPM resumed');
+    second.send('poweroff');
+    assert.equal((await second.child.exited).code, 0, `QEMU exits when the migrated guest powers off: ${second.child.stderr()}`);
+    await tpmEndsWithQemu(target);
+    console.log(`      migrated after ${before.uptime} s of guest uptime; on the new TPM at ${after.uptime} s: ${after.ascii.length} IMA entries, resetCount ${after.resetCount}`);
   });
 });
