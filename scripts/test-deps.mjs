@@ -8,8 +8,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-export const DEBIAN_PACKAGES = ['tpm2-tools', 'swtpm', 'swtpm-tools', 'libtss2-dev', 'tpm2-openssl', 'clevis-tpm2', 'python3-tpm2-pytss', 'ima-evm-utils', 'qemu-system-x86', 'linux-image-amd64', 'busybox-static', 'ovmf'];
-const COMMANDS = ['tpm2_startup', 'tpm2_pcrread', 'swtpm', 'swtpm_setup', 'clevis', 'evmctl', 'qemu-system-x86_64'];
+export const DEBIAN_PACKAGES = ['tpm2-tools', 'swtpm', 'swtpm-tools', 'libtss2-dev', 'tpm2-openssl', 'clevis-tpm2', 'python3-tpm2-pytss', 'ima-evm-utils', 'qemu-system-x86', 'linux-image-amd64', 'busybox-static', 'ovmf', 'qemu-utils'];
+const COMMANDS = ['tpm2_startup', 'tpm2_pcrread', 'swtpm', 'swtpm_setup', 'clevis', 'evmctl', 'qemu-system-x86_64', 'qemu-img'];
 // ossl-modules/tpm2.so: the tpm2-openssl provider.
 const LIBRARIES = ['libtss2-tcti-mssim.so.0', 'libtss2-tcti-swtpm.so.0', 'libtss2-tcti-cmd.so.0', 'libtss2-esys.so.0', 'ossl-modules/tpm2.so'];
 // Debian's python3 module directory (a python3 earlier on PATH, such as pyenv's, does not see it).

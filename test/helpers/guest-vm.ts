@@ -74,8 +74,11 @@ export function writeInitramfs(file: string, probe: Uint8Array): void {
 export type TpmDevice = 'tpm-tis' | 'tpm-crb';
 /** What init does once it has printed: power off, or ask the host (Guest.send) for each boot. */
 export type AfterDump = 'poweroff' | 'ask';
-/** Answers to init's question: a reboot makes QEMU reset the TPM (CMD_INIT); dump prints the sections again. */
-export type NextStep = 'reboot' | 'poweroff' | 'dump';
+/**
+ * Answers to init's question: a reboot makes QEMU reset the TPM (CMD_INIT); dump prints the
+ * sections again; measure makes IMA measure a new file, then dumps.
+ */
+export type NextStep = 'reboot' | 'poweroff' | 'dump' | 'measure';
 /** QEMU's default BIOS (Debian's seabios), or UEFI (Debian's ovmf) on q35. */
 export type Firmware = 'seabios' | 'ovmf';
 
@@ -97,6 +100,8 @@ export interface GuestOptions {
   qmp?: string;
   /** Start paused and take the VM from this migration stream (what Guest.migrate wrote). */
   incoming?: string;
+  /** A qcow2 image (not attached to the guest) where savevm keeps its snapshots. */
+  snapshots?: string;
 }
 
 export interface Guest {
@@ -113,6 +118,8 @@ export interface Guest {
   migrate(file: string): Promise<void>;
   /** Resolves once the VM runs (after an incoming migration: console input sent before is lost). */
   running(timeoutMs: number): Promise<void>;
+  /** A human monitor command (savevm, loadvm) through QMP; resolves with what it printed. */
+  monitor(commandLine: string): Promise<string>;
 }
 
 const LAST_SECTION = 'uptime-done';
@@ -168,6 +175,7 @@ function qemuArgs(o: GuestOptions, accel: 'kvm' | 'tcg'): string[] {
     ...(o.after === 'ask' ? [] : ['-no-reboot']),
     ...(o.qmp ? ['-qmp', `unix:${o.qmp},server=on,wait=off`] : []),
     ...(o.incoming ? ['-incoming', `exec:cat ${o.incoming}`] : []),
+    ...(o.snapshots ? ['-drive', `if=none,id=snapshots,format=qcow2,file=${o.snapshots}`] : []),
   ];
 }
 
@@ -211,6 +219,14 @@ export function bootGuest(o: GuestOptions): Guest {
           if (status === 'failed' || status === 'cancelled') throw new Error(`migration ${status}: ${error ?? ''}; stderr:\n${child.stderr()}`);
           await sleep(50);
         }
+      } finally {
+        qmp.close();
+      }
+    },
+    async monitor(commandLine) {
+      const qmp = await connectQmp(qmpSocket('monitor'));
+      try {
+        return (await qmp.execute('human-monitor-command', { 'command-line': commandLine })) as string;
       } finally {
         qmp.close();
       }

@@ -8,7 +8,8 @@
  * (and OVMF's to PCR 9, the EFI stub's), the IMA lists replay to PCR 10 (`mrtpm ima replay`,
  * evmctl), and `mrtpm mr replay` finds RTMR0-2 carrying that history (--mr tdx-sim). Also: a
  * guest reboot (QEMU's CMD_INIT), QEMU quitting under a live guest, a QEMU killed mid-run whose
- * state serves the next boot, and the running guest live-migrated to a new TPM process.
+ * state serves the next boot, the running guest live-migrated to a new TPM process, and a
+ * savevm/loadvm around an IMA measurement (PCR 10 goes back with the guest, RTMR2 keeps it).
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -140,7 +141,7 @@ describe(`a Linux guest kernel as the TPM client (QEMU tpm emulator backend, ${K
     assert.deepEqual(ended, { code: 0, signal: null }, `${KIND} ends cleanly after CMD_SHUTDOWN; stderr:\n${tpm.child.stderr()}`);
   }
 
-  async function boot(stateDir: string, device: TpmDevice, after: AfterDump, firmware: Firmware = 'seabios', vm: Pick<GuestOptions, 'qmp' | 'incoming'> = {}): Promise<Guest> {
+  async function boot(stateDir: string, device: TpmDevice, after: AfterDump, firmware: Firmware = 'seabios', vm: Pick<GuestOptions, 'qmp' | 'incoming' | 'snapshots'> = {}): Promise<Guest> {
     const tpm = await tpmFor(stateDir);
     const dataFile = path.join(stateDir, `guest-${Date.now()}.out`);
     return bootGuest({ kernel, initrd, tpmSocket: tpm.socket, device, dataFile, after, accel, firmware, ...vm });
@@ -309,5 +310,38 @@ describe(`a Linux guest kernel as the TPM client (QEMU tpm emulator backend, ${K
     assert.equal((await second.child.exited).code, 0, `QEMU exits when the migrated guest powers off: ${second.child.stderr()}`);
     await tpmEndsWithQemu(target);
     console.log(`      migrated after ${before.uptime} s of guest uptime; on the new TPM at ${after.uptime} s: ${after.ascii.length} IMA entries, resetCount ${after.resetCount}`);
+  });
+
+  it('tpm-tis: savevm, one more IMA measurement, loadvm: the TPM goes back with the guest (state blobs into the running TPM), RTMR2 does not', async () => {
+    const state = await freshState();
+    const snapshots = path.join(work, 'snapshots.qcow2');
+    const img = await run('qemu-img', ['create', '-f', 'qcow2', snapshots, '64M']);
+    assert.equal(img.code, 0, img.stderr);
+    const guest = await boot(state, 'tpm-tis', 'ask', 'seabios', { qmp: path.join(state, 'qmp.sock'), snapshots });
+    let seen = await guest.waitForBoots(1, BOOT_TIMEOUT);
+    const saved = await checkBoot(seen.boots[0]!, 'tpm-tis', seen.imaListAtMs[0]!, 'snapshot-saved');
+    assert.equal(await guest.monitor('savevm mrtpm'), '');
+    guest.send('measure');
+    seen = await guest.waitForBoots(2, BOOT_TIMEOUT);
+    const measured = await checkBoot(seen.boots[1]!, 'tpm-tis', seen.imaListAtMs[1]!, 'snapshot-measured');
+    assert.deepEqual(measured.ascii.slice(0, -1), saved.ascii);
+    assert.match(measured.ascii.at(-1)!, / \/etc\/mrtpm-new $/);
+    assert.notEqual(measured.sha384, saved.sha384);
+
+    assert.equal(await guest.monitor('loadvm mrtpm'), '');
+    await guest.running(BOOT_TIMEOUT);
+    guest.send('dump');
+    seen = await guest.waitForBoots(3, BOOT_TIMEOUT);
+    const restored = await checkBoot(seen.boots[2]!, 'tpm-tis', seen.imaListAtMs[2]!, 'snapshot-restored');
+    assert.deepEqual(restored.ascii, saved.ascii, 'the guest went back to the list it had at savevm');
+    assert.equal(restored.sha384, saved.sha384, 'and the TPM to the PCR 10 it had then');
+    assert.equal(restored.resetCount, saved.resetCount);
+    guest.send('poweroff');
+    assert.equal((await guest.child.exited).code, 0);
+    await tpmEndsWithQemu(state);
+    if (KIND !== 'mrtpm') return;
+    // Registers never go back: RTMR2 and the MR log keep the measurement the TPM's PCR 10 lost.
+    const report = await expectRtmrs(state, [measured]);
+    assert.match(report, new RegExp(`^sha384:10 ${measured.sha384}$`, 'm'), 'the MR log replays PCR 10 as it was before loadvm');
   });
 });
