@@ -7,9 +7,10 @@
  */
 import { constants, copyFileSync, existsSync, openSync, closeSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { cpioNewc, type CpioEntry } from './cpio.js';
-import { connectQmp } from './qmp.js';
+import { withQmp } from './qmp.js';
 import { spawnChild, stopChild, type ExitStatus, type ManagedChild } from './processes.js';
 
 export const BUSYBOX = '/bin/busybox';
@@ -25,8 +26,6 @@ export function guestKernel(): string | undefined {
   const newest = images.at(-1);
   return newest === undefined ? undefined : path.join('/boot', newest);
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 let accel: Promise<'kvm' | 'tcg'> | undefined;
 
@@ -209,39 +208,22 @@ export function bootGuest(o: GuestOptions): Guest {
     },
     send: (step) => { child.process.stdin?.write(`${step}\n`); },
     stop: (signal = 'SIGTERM') => stopChild(child, signal, 10000),
-    async migrate(file) {
-      const qmp = await connectQmp(qmpSocket('migrate'));
-      try {
-        await qmp.execute('migrate', { uri: `exec:cat > ${file}` });
-        for (;;) {
-          const { status, 'error-desc': error } = (await qmp.execute('query-migrate')) as { status?: string; 'error-desc'?: string };
-          if (status === 'completed') return;
-          if (status === 'failed' || status === 'cancelled') throw new Error(`migration ${status}: ${error ?? ''}; stderr:\n${child.stderr()}`);
-          await sleep(50);
-        }
-      } finally {
-        qmp.close();
+    migrate: (file) => withQmp(qmpSocket('migrate'), async (qmp) => {
+      await qmp.execute('migrate', { uri: `exec:cat > ${file}` });
+      for (;;) {
+        const { status, 'error-desc': error } = (await qmp.execute('query-migrate')) as { status?: string; 'error-desc'?: string };
+        if (status === 'completed') return;
+        if (status === 'failed' || status === 'cancelled') throw new Error(`migration ${status}: ${error ?? ''}; stderr:\n${child.stderr()}`);
+        await sleep(50);
       }
-    },
-    async monitor(commandLine) {
-      const qmp = await connectQmp(qmpSocket('monitor'));
-      try {
-        return (await qmp.execute('human-monitor-command', { 'command-line': commandLine })) as string;
-      } finally {
-        qmp.close();
+    }),
+    monitor: (commandLine) => withQmp(qmpSocket('monitor'), async (qmp) => (await qmp.execute('human-monitor-command', { 'command-line': commandLine })) as string),
+    running: (timeoutMs) => withQmp(qmpSocket('running'), async (qmp) => {
+      const deadline = Date.now() + timeoutMs;
+      while (((await qmp.execute('query-status')) as { status: string }).status !== 'running') {
+        if (Date.now() > deadline) throw new Error(`VM not running after ${timeoutMs} ms; stderr:\n${child.stderr()}`);
+        await sleep(50);
       }
-    },
-    async running(timeoutMs) {
-      const qmp = await connectQmp(qmpSocket('running'));
-      try {
-        const deadline = Date.now() + timeoutMs;
-        while (((await qmp.execute('query-status')) as { status: string }).status !== 'running') {
-          if (Date.now() > deadline) throw new Error(`VM not running after ${timeoutMs} ms; stderr:\n${child.stderr()}`);
-          await sleep(50);
-        }
-      } finally {
-        qmp.close();
-      }
-    },
+    }),
   };
 }

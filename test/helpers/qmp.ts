@@ -3,13 +3,22 @@
  * qmp_capabilities, then one command at a time; asynchronous events are skipped.
  */
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Qmp {
   execute(command: string, args?: Record<string, unknown>): Promise<unknown>;
   close(): void;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** `fn` on a QMP session that is closed after it, however it ends. */
+export async function withQmp<T>(socketPath: string, fn: (qmp: Qmp) => Promise<T>): Promise<T> {
+  const qmp = await connectQmp(socketPath);
+  try {
+    return await fn(qmp);
+  } finally {
+    qmp.close();
+  }
+}
 
 function connectOnce(socketPath: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
@@ -19,7 +28,7 @@ function connectOnce(socketPath: string): Promise<net.Socket> {
 }
 
 /** Connects once QEMU has made the socket (it does a moment after it starts). */
-export async function connectQmp(socketPath: string, timeoutMs = 10_000): Promise<Qmp> {
+async function connectQmp(socketPath: string, timeoutMs = 10_000): Promise<Qmp> {
   const deadline = Date.now() + timeoutMs;
   let socket: net.Socket | undefined;
   while (!socket) {

@@ -13,8 +13,9 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { EVMCTL_MATCHED, evmctlPcrFile } from '../helpers/evmctl.js';
 import { expectedRtmrs, imaSha384Extends, readFirmwareLog, type BootMeasurements, type Sha384Method } from '../helpers/guest-measurements.js';
 import { bootGuest, guestKernel, PROBE_PATH, qemuAccel, writeInitramfs, type AfterDump, type Firmware, type Guest, type GuestOptions, type TpmDevice } from '../helpers/guest-vm.js';
 import { requireInteropTools } from '../helpers/interop-prereqs.js';
@@ -25,7 +26,6 @@ import { makeTempDir, removeDir } from '../helpers/state-dirs.js';
 
 const KIND: QemuTpmKind = process.env.MRTPM_GUEST_TPM === 'swtpm' ? 'swtpm' : 'mrtpm';
 const BOOT_TIMEOUT = 150_000;
-const MATCHED = 'Matched per TPM bank calculated digest(s).';
 
 const run = runCommand;
 const mrtpm = runMrtpm;
@@ -38,16 +38,10 @@ function pcrSection(text: string): Map<number, string> {
   }));
 }
 
-/** evmctl's --pcrs file: "PCR-NN: <hex>" for PCRs 0-23. */
-function pcrFile(file: string, values: Map<number, string>): string {
-  writeFileSync(file, Array.from({ length: 24 }, (_, i) => `PCR-${String(i).padStart(2, '0')}: ${values.get(i)!}\n`).join(''));
-  return file;
-}
-
 interface ImaReplayJson { entries: number; violations: number; badTemplateHashes: number[]; pcrs: { bank: string; pcr: number; replayed: string; paddedSha1?: string }[] }
 
-async function replayJson(list: string, extra: string[] = []): Promise<ImaReplayJson> {
-  const r = await mrtpm(['ima', 'replay', list, '--banks', 'sha1,sha256,sha384', '--json', ...extra]);
+async function replayJson(list: string): Promise<ImaReplayJson> {
+  const r = await mrtpm(['ima', 'replay', list, '--banks', 'sha1,sha256,sha384', '--json']);
   assert.ok(r.code === 0 || r.code === 1, r.stdout + r.stderr);
   return JSON.parse(r.stdout) as ImaReplayJson;
 }
@@ -59,10 +53,10 @@ const replayed = (r: ImaReplayJson, bank: string): string => pcr10(r, bank).repl
  */
 const sha384By = (r: ImaReplayJson, method: Sha384Method): string => (method === 'bank-hash' ? pcr10(r, 'sha384').replayed : pcr10(r, 'sha384').paddedSha1!);
 
-/** ReadClock's response hex -> resetCount, restartCount (TPMS_TIME_INFO after the 10-byte header). */
-function clockCounts(hex: string): { resetCount: number; restartCount: number } {
+/** ReadClock's response hex -> resetCount (TPMS_TIME_INFO after the 10-byte header: time, clock, resetCount). */
+function resetCountOf(hex: string): number {
   assert.match(hex, /^80010000002300000000[0-9a-f]{50}$/, `ReadClock response ${hex}`);
-  return { resetCount: parseInt(hex.slice(52, 60), 16), restartCount: parseInt(hex.slice(60, 68), 16) };
+  return parseInt(hex.slice(52, 60), 16);
 }
 
 /** GetCapability(TPM_PROPERTIES) response hex -> property -> value (TPML_TAGGED_TPM_PROPERTY after moreData, capability, count). */
@@ -154,10 +148,11 @@ describe(`a Linux guest kernel as the TPM client (QEMU tpm emulator backend, ${K
       assert.ok(text !== undefined, `section ${name} missing`);
       return text;
     };
+    const base64 = (name: string): Buffer => Buffer.from(get(name).replace(/\s/g, ''), 'base64');
     assert.equal(get('tpm-version'), '2');
     assert.match(get('tpm-driver'), device === 'tpm-crb' ? /\/tpm_crb$/ : /\/tpm_tis$/);
     assert.equal(get('tpm-acpi-hid'), 'MSFT0101');
-    const { resetCount } = clockCounts(get('tpm-readclock'));
+    const resetCount = resetCountOf(get('tpm-readclock'));
     const properties = capabilityProperties(get('tpm-properties'));
     assert.equal(fourChars(properties.get(PT_FAMILY_INDICATOR)!), '2.0');
     assert.equal(fourChars(properties.get(PT_MANUFACTURER)!), MANUFACTURER[KIND], `the guest talks to ${KIND}`);
@@ -171,12 +166,12 @@ describe(`a Linux guest kernel as the TPM client (QEMU tpm emulator backend, ${K
     const sha1 = pcrSection(get('pcr-sha1'));
     const sha256 = pcrSection(get('pcr-sha256'));
     const sha384 = pcrSection(get('pcr-sha384'));
-    const fw = await readFirmwareLog(Buffer.from(get('bios-log-base64').replace(/\s/g, ''), 'base64'), path.join(work, `${tag}.bios-log`));
+    const fw = await readFirmwareLog(base64('bios-log-base64'), path.join(work, `${tag}.bios-log`));
     const guestPcrs = new Map([['sha1', sha1], ['sha256', sha256], ['sha384', sha384]]);
     for (const [bank, pcrs] of guestPcrs) {
       const fromLog = fw.pcrs.get(bank);
       assert.ok(fromLog, `tpm2_eventlog replays the ${bank} bank of the ${firmware} log`);
-      for (let pcr = 0; pcr <= 7; pcr++) assert.equal(fromLog.get(pcr), pcrs.get(pcr), `${firmware}'s log replays to the guest's ${bank} PCR ${pcr}`);
+      for (let pcr = 0; pcr <= 7; pcr++) assert.ok(fromLog.has(pcr), `${firmware}'s log has ${bank} PCR ${pcr}`);
       for (const [pcr, value] of fromLog) if (pcr !== 10) assert.equal(value, pcrs.get(pcr), `${firmware}'s log replays to the guest's ${bank} PCR ${pcr}`);
     }
     for (let pcr = 0; pcr <= 7; pcr++) assert.ok(fw.events.some((e) => e.pcrIndex === pcr && e.eventType === 'EV_SEPARATOR'), `${firmware} ends PCR ${pcr} with EV_SEPARATOR`);
@@ -194,20 +189,21 @@ describe(`a Linux guest kernel as the TPM client (QEMU tpm emulator backend, ${K
     assert.ok(sha384Method, `the ascii list replays to the guest's sha384 PCR 10 ${sha384.get(10)}: ${JSON.stringify(pcr10(fromAscii, 'sha384'))}`);
 
     const binary = path.join(work, `${tag}.binary`);
-    writeFileSync(binary, Buffer.from(get('ima-binary-base64').replace(/\s/g, ''), 'base64'));
+    const binaryList = base64('ima-binary-base64');
+    writeFileSync(binary, binaryList);
     const fromBinary = await replayJson(binary);
     assert.deepEqual(fromBinary.pcrs.map((p) => p.replayed), fromAscii.pcrs.map((p) => p.replayed));
 
-    const sha1File = pcrFile(path.join(work, `${tag}.pcrs-sha1`), sha1);
-    const sha256File = pcrFile(path.join(work, `${tag}.pcrs-sha256`), sha256);
+    const sha1File = evmctlPcrFile(path.join(work, `${tag}.pcrs-sha1`), sha1);
+    const sha256File = evmctlPcrFile(path.join(work, `${tag}.pcrs-sha256`), sha256);
     const evm = await run('evmctl', ['ima_measurement', '--pcrs', `sha1,${sha1File}`, '--pcrs', `sha256,${sha256File}`, binary]);
     assert.equal(evm.code, 0, evm.stdout + evm.stderr);
-    assert.ok(evm.stderr.includes(MATCHED), evm.stdout + evm.stderr);
+    assert.ok(evm.stderr.includes(EVMCTL_MATCHED), evm.stdout + evm.stderr);
     const aggregate = await run('evmctl', ['ima_boot_aggregate', '--pcrs', `sha256,${sha256File}`]);
     assert.equal(aggregate.stdout.match(/sha256:[0-9a-f]{64}/)?.[0], ascii[0]!.split(' ')[3], 'evmctl computes the guest\'s boot_aggregate');
 
     const uptime = Number(get('uptime').split(' ')[0]);
-    return { ascii, sha384: sha384.get(10)!, sha384Method, resetCount, imaListAtMs, uptime, firmware: fw.events, ima: imaSha384Extends(readFileSync(binary), sha384Method) };
+    return { ascii, sha384: sha384.get(10)!, sha384Method, resetCount, imaListAtMs, uptime, firmware: fw.events, ima: imaSha384Extends(binaryList, sha384Method) };
   }
 
   /**

@@ -15,6 +15,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { EVMCTL_MATCHED, evmctlPcrFile } from '../helpers/evmctl.js';
 import { requireInteropTools } from '../helpers/interop-prereqs.js';
 import { assertMrtpmBuilt, runMrtpm, startMrtpm } from '../helpers/mrtpm.js';
 import { runCommand } from '../helpers/processes.js';
@@ -31,13 +32,6 @@ const run = runCommand;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const mrtpm = runMrtpm;
 
-/** evmctl's --pcrs file: "PCR-NN: <hex>" for PCRs 0-23 in order (evmctl.c read_one_bank). */
-function pcrFile(path: string, values: Map<number, string>): string {
-  writeFileSync(path, Array.from({ length: 24 }, (_, i) => `PCR-${String(i).padStart(2, '0')}: ${values.get(i)!}\n`).join(''));
-  return path;
-}
-
-const MATCHED = 'Matched per TPM bank calculated digest(s).';
 
 describe('IMA lists with evmctl (mrtpm serve, mssim)', function () {
   this.timeout(120_000);
@@ -77,11 +71,11 @@ describe('IMA lists with evmctl (mrtpm serve, mssim)', function () {
       assert.equal(measure.stdout, `${ascii.join('\n')}\n`);
 
       const read = parsePcrRead(await tpm2(t, 'pcrread', ['sha1:all+sha256:all']));
-      const sha1 = pcrFile(join(state, 'pcrs-sha1'), read.get('sha1')!);
-      const sha256 = pcrFile(join(state, 'pcrs-sha256'), read.get('sha256')!);
+      const sha1 = evmctlPcrFile(join(state, 'pcrs-sha1'), read.get('sha1')!);
+      const sha256 = evmctlPcrFile(join(state, 'pcrs-sha256'), read.get('sha256')!);
       const evm = await run('evmctl', ['ima_measurement', '--pcrs', `sha1,${sha1}`, '--pcrs', `sha256,${sha256}`, list]);
       assert.equal(evm.code, 0, evm.stdout + evm.stderr);
-      assert.ok(evm.stderr.includes(MATCHED), evm.stdout + evm.stderr);
+      assert.ok(evm.stderr.includes(EVMCTL_MATCHED), evm.stdout + evm.stderr);
 
       const aggregate = await run('evmctl', ['ima_boot_aggregate', '--pcrs', `sha256,${sha256}`]);
       assert.equal(aggregate.code, 0, aggregate.stderr);
@@ -117,9 +111,9 @@ describe('IMA lists with evmctl (mrtpm serve, mssim)', function () {
       assert.equal(bad.code, 1, bad.stdout);
       assert.match(bad.stdout, /^sha256:10 [0-9a-f]{64} DIFFERS: TPM [0-9a-f]{64}$/m);
       const read = parsePcrRead(await tpm2(again.tcti, 'pcrread', ['sha256:all']));
-      const evm = await run('evmctl', ['ima_measurement', '--pcrs', `sha256,${pcrFile(join(state, 'pcrs-after'), read.get('sha256')!)}`, list]);
+      const evm = await run('evmctl', ['ima_measurement', '--pcrs', `sha256,${evmctlPcrFile(join(state, 'pcrs-after'), read.get('sha256')!)}`, list]);
       assert.notEqual(evm.code, 0, evm.stdout);
-      assert.ok(!evm.stderr.includes(MATCHED), evm.stderr);
+      assert.ok(!evm.stderr.includes(EVMCTL_MATCHED), evm.stderr);
     } finally {
       await again.stop();
     }
@@ -155,12 +149,12 @@ describe('IMA lists with evmctl (mrtpm serve, mssim)', function () {
     dirs.push(dir);
     const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as { bootPcrsSha256: string[]; pcr10: Record<string, string> };
     const pcrs = new Map(Array.from({ length: 24 }, (_, i) => [i, i < 10 ? expected.bootPcrsSha256[i]! : i === 10 ? expected.pcr10.sha256! : '0'.repeat(64)]));
-    const file = pcrFile(join(dir, 'pcrs'), pcrs);
+    const file = evmctlPcrFile(join(dir, 'pcrs'), pcrs);
     const list = join(FIXTURES, 'binary_runtime_measurements');
     // --ignore-violations: extend violations as the kernel does (all-ones), not as zeros.
     const evm = await run('evmctl', ['ima_measurement', '--ignore-violations', '--pcrs', `sha256,${file}`, list]);
     assert.equal(evm.code, 0, evm.stdout + evm.stderr);
-    assert.ok(evm.stderr.includes(MATCHED), evm.stdout + evm.stderr);
+    assert.ok(evm.stderr.includes(EVMCTL_MATCHED), evm.stdout + evm.stderr);
     const replay = await mrtpm(['ima', 'replay', '--banks', 'sha256', list]);
     assert.equal(replay.code, 0, replay.stderr);
     assert.match(replay.stdout, new RegExp(`^sha256:10 ${expected.pcr10.sha256}$`, 'm'));
