@@ -115,8 +115,18 @@ export async function stopAllChildren(): Promise<void> {
 process.once('exit', () => {
   for (const child of live) child.process.kill('SIGKILL');
 });
-const rootAfter = (globalThis as { after?: (fn: () => Promise<void>) => void }).after;
-if (typeof rootAfter === 'function') rootAfter(stopAllChildren);
+
+/**
+ * A root-hook plugin (mocha --require): after each test file, stop what it left running. A root
+ * `after` registered on import would serve only the first file of each parallel worker, since a
+ * worker imports this module once for all the files it runs.
+ */
+export const mochaHooks = {
+  async afterAll(this: Mocha.Context): Promise<void> {
+    this.timeout(10_000);
+    await stopAllChildren();
+  },
+};
 
 /** Spawns a server and waits until each of its ports accepts; a server that does not come up is killed. */
 export async function spawnServing(name: string, command: string, args: string[], ports: number[]): Promise<ManagedChild> {
