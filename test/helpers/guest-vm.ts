@@ -29,10 +29,16 @@ export function guestKernel(): string | undefined {
 
 let accel: Promise<'kvm' | 'tcg'> | undefined;
 
+/** How long KVM may take to boot the kernel to its panic (TCG takes about 4 s here). */
+const KVM_PROBE_MS = 15_000;
+/** What the kernel prints last without a root file system; panic=-1 then ends QEMU (-no-reboot). */
+const PROBE_END = 'Kernel panic - not syncing';
+
 /**
  * KVM when it runs a guest, TCG otherwise. Opening /dev/kvm is not enough: under nested
- * virtualisation it may open and then never run a vCPU, so the kernel is booted briefly (no
- * initramfs: it panics) and must print its banner. MRTPM_GUEST_ACCEL=kvm|tcg decides instead.
+ * virtualisation it may open and then never run a vCPU, or run it only part of the way, so the
+ * kernel is booted (no initramfs) and must get as far as its panic in KVM_PROBE_MS.
+ * MRTPM_GUEST_ACCEL=kvm|tcg decides instead.
  */
 export function qemuAccel(kernel: string): Promise<'kvm' | 'tcg'> {
   const forced = process.env.MRTPM_GUEST_ACCEL;
@@ -47,9 +53,9 @@ export function qemuAccel(kernel: string): Promise<'kvm' | 'tcg'> {
       '-accel', 'kvm', '-m', '128M', '-display', 'none', '-vga', 'none', '-monitor', 'none', '-nodefaults', '-no-reboot',
       '-serial', 'stdio', '-kernel', kernel, '-append', 'console=ttyS0 panic=-1',
     ]);
-    const deadline = Date.now() + 10_000;
-    while (!probe.hasExited() && Date.now() < deadline && !probe.stdout().includes('Linux version')) await sleep(50);
-    const works = probe.stdout().includes('Linux version');
+    const deadline = Date.now() + KVM_PROBE_MS;
+    while (!probe.hasExited() && Date.now() < deadline && !probe.stdout().includes(PROBE_END)) await sleep(50);
+    const works = probe.stdout().includes(PROBE_END);
     await stopChild(probe, 'SIGKILL');
     return works ? 'kvm' : 'tcg';
   })();

@@ -94,6 +94,7 @@ describe(`a Linux guest kernel as the TPM client (QEMU tpm emulator backend, ${K
   const probeDigest = createHash('sha256').update(probe).digest('hex');
   const dirs: string[] = [];
   const tpms: QemuTpm[] = [];
+  const guests: Guest[] = [];
 
   before(async function () {
     await requireInteropTools(this);
@@ -105,6 +106,10 @@ describe(`a Linux guest kernel as the TPM client (QEMU tpm emulator backend, ${K
     initrd = path.join(work, 'initramfs.cpio');
     writeInitramfs(initrd, probe);
     console.log(`      guest: ${kernel}, accel ${accel}, TPM ${KIND}`);
+  });
+  // A failed test leaves its guest running: TCG would spend a core on it for the rest of the run.
+  afterEach(async () => {
+    await Promise.all(guests.splice(0).map((g) => g.stop('SIGKILL')));
   });
   after(async () => {
     await Promise.all(tpms.map((t) => t.stop()));
@@ -138,7 +143,9 @@ describe(`a Linux guest kernel as the TPM client (QEMU tpm emulator backend, ${K
   async function boot(stateDir: string, device: TpmDevice, after: AfterDump, firmware: Firmware = 'seabios', vm: Pick<GuestOptions, 'qmp' | 'incoming' | 'snapshots'> = {}): Promise<Guest> {
     const tpm = await tpmFor(stateDir);
     const dataFile = path.join(stateDir, `guest-${Date.now()}.out`);
-    return bootGuest({ kernel, initrd, tpmSocket: tpm.socket, device, dataFile, after, accel, firmware, ...vm });
+    const guest = bootGuest({ kernel, initrd, tpmSocket: tpm.socket, device, dataFile, after, accel, firmware, ...vm });
+    guests.push(guest);
+    return guest;
   }
 
   /** What every boot must show; returns its list and the SHA-384 replay (RTMR2's share). */
