@@ -12,7 +12,7 @@ class SpecWithTotals extends Mocha.reporters.Spec {
     runner.once(Mocha.Runner.constants.EVENT_RUN_END, () => {
       stopWatching();
       const { passes, failures, pending } = runner.stats;
-      process.stdout.write(`mocha: ${passes} passed, ${failures} failed, ${pending} skipped\n`);
+      process.stdout.write(`${passes} passed, ${failures} failed, ${pending} skipped\n`);
     });
   }
 }
