@@ -112,10 +112,10 @@ function describeStall(mochaPid, idleS) {
   return lines.join('\n');
 }
 
-function killTree(mochaPid) {
-  for (const p of descendants(mochaPid).reverse()) {
+function signalAll(processes, signal) {
+  for (const p of processes) {
     try {
-      process.kill(p.pid, 'SIGKILL');
+      process.kill(p.pid, signal);
     } catch {
       // already gone
     }
@@ -147,16 +147,11 @@ function watchForStall(runner, stallMs = Number(process.env.MRTPM_TEST_STALL_MS)
     } catch {
       // the report is on stdout already
     }
-    for (const p of descendants(process.pid).filter((d) => d.depth === 0)) {
-      try {
-        process.kill(p.pid, 'SIGUSR2');
-      } catch {
-        // already gone
-      }
-    }
+    // The workers answer on stderr (scripts/test-progress.cjs); children go before their parents.
+    signalAll(descendants(process.pid).filter((d) => d.depth === 0), 'SIGUSR2');
     setTimeout(() => {
       process.stdout.write('[stall] killing the processes under mocha: the stuck test files fail\n');
-      killTree(process.pid);
+      signalAll(descendants(process.pid).reverse(), 'SIGKILL');
     }, ANSWER_WAIT_MS).unref();
   }, CHECK_EVERY_MS);
   timer.unref();
