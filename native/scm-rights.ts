@@ -48,9 +48,14 @@ interface MsgHdr {
 }
 
 let libc: Libc | undefined;
+let loading: Promise<Libc> | undefined;
 
-async function loadLibc(): Promise<Libc> {
-  if (!libc) {
+/**
+ * Loads libc once. The promise is shared: two connections accepted together would otherwise both
+ * declare koffi's structs, and the second declaration throws ("Duplicate type name").
+ */
+function loadLibc(): Promise<Libc> {
+  loading ??= (async () => {
     const { default: koffi } = await import('koffi');
     const lib = koffi.load('libc.so.6');
     koffi.struct('iovec', { iov_base: 'void *', iov_len: 'size_t' });
@@ -64,8 +69,9 @@ async function loadLibc(): Promise<Libc> {
       close: lib.func('int close(int fd)') as Libc['close'],
       errno: () => koffi.errno(),
     };
-  }
-  return libc;
+    return libc;
+  })();
+  return loading;
 }
 
 /** What one recvmsg(2) returned: the bytes (none at end of stream) and the fds that came with them. */

@@ -119,6 +119,39 @@ print(os.read(r1, 16).decode(), len(os.read(r2, 16)))
     control.destroy();
   });
 
+  it('two connections accepted together in a fresh process both read (libc is loaded once)', async () => {
+    // In a new process, so that this file's earlier tests have not loaded libc already.
+    const script = `
+      import net from 'node:net';
+      import { RightsReader } from ${JSON.stringify(new URL('../../native/scm-rights.js', import.meta.url).href)};
+      const sock = process.argv[1];
+      const read = (s) => new Promise((resolve, reject) => {
+        const r = new RightsReader(s);
+        const chunks = [];
+        r.readable.on('data', (b) => chunks.push(b)).on('end', () => resolve(Buffer.concat(chunks).toString())).on('error', reject);
+      });
+      const reads = [];
+      const server = net.createServer({ pauseOnConnect: true }, (s) => reads.push(read(s)));
+      server.listen(sock, () => {
+        for (const text of ['first', 'second']) net.connect(sock, function () { this.end(text); });
+        const done = setInterval(async () => {
+          if (reads.length < 2) return;
+          clearInterval(done);
+          const got = await Promise.allSettled(reads);
+          console.log(JSON.stringify(got.map((g) => g.status === 'fulfilled' ? g.value : String(g.reason))));
+          process.exit(0);
+        }, 10);
+      });
+    `;
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['--input-type=module', '-e', script, path.join(dir, 'fresh.sock')], { timeout: 10000 }, (error, stdout, stderr) => {
+        if (error) reject(new Error(`${error.message}\n${stderr}`));
+        else resolve(stdout);
+      });
+    });
+    assert.deepEqual((JSON.parse(out) as string[]).sort(), ['first', 'second']);
+  });
+
   it('socketFd refuses a socket without a descriptor', () => {
     assert.throws(() => socketFd(new net.Socket()), /no file descriptor/);
   });
