@@ -6,11 +6,12 @@
  * and session-key composition agree with libtpms' own, which derived the key from what it decrypted.
  */
 import assert from 'node:assert/strict';
-import { diffieHellman, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { diffieHellman, randomBytes } from 'node:crypto';
 import { TPM_ALG } from '../../src/tpm/spec/constants.js';
 import { kdfe } from '../../src/tpm/crypto/kdf.js';
 import { sessionKey } from '../../src/tpm/auth/session-crypto.js';
 import { requireInteropTools } from '../helpers/interop-prereqs.js';
+import { ecKeyPair } from '../helpers/key-pairs.js';
 import { rsaEncryptSecret, TEMPLATES } from '../helpers/key-commands.js';
 import { createPrimaryCommand, parseCreatePrimary, type CreatedKey } from '../tpm/helpers/key-cmd.js';
 import { SwtpmDataClient } from '../helpers/raw-client.js';
@@ -37,7 +38,7 @@ function rsaSalt(key: CreatedKey): SharedSalt {
 
 /** Part 1 §C.6.1: an ephemeral point, Z = its ECDH with the key, salt = KDFe(Z, "SECRET", Qe.x, Qs.x). */
 function eccSalt(key: CreatedKey): SharedSalt {
-  const ephemeral = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ephemeral = ecKeyPair('P-256');
   const jwk = ephemeral.publicKey.export({ format: 'jwk' });
   const x = Buffer.from(jwk.x!, 'base64url');
   const y = Buffer.from(jwk.y!, 'base64url');

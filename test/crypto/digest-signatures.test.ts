@@ -1,6 +1,7 @@
 /** ECDSA and RSA signatures of a digest, against node:crypto signing and verifying the message, on every curve and hash. */
 import assert from 'node:assert/strict';
 import { constants, createHash, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
+import { ecKeyPair } from '../helpers/key-pairs.js';
 import { ECC_CURVES } from '../../src/tpm/capability/ecc-curves.js';
 import { HASH_ALGS } from '../../src/tpm/spec/hash-algs.js';
 import { ecdsaSign, ecdsaVerify } from '../../src/tpm/crypto/ecdsa.js';
@@ -13,7 +14,7 @@ describe('crypto/ecdsa', () => {
   for (const curve of ECC_CURVES) {
     for (const h of HASH_ALGS) {
       it(`${curve.jwkName} with ${h.name}: node verifies ours, we verify node's`, () => {
-        const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve.nodeName });
+        const { privateKey, publicKey } = ecKeyPair(curve.nodeName);
         const jwk = privateKey.export({ format: 'jwk' });
         const [d, x, y] = [b64(jwk.d), b64(jwk.x), b64(jwk.y)];
         const message = randomBytes(50);

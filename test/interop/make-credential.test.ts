@@ -7,7 +7,7 @@
  * secret back exactly; the EK key pairs come from node:crypto, so no code of ours makes the inputs.
  */
 import assert from 'node:assert/strict';
-import { createHash, diffieHellman, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, diffieHellman, randomBytes, type KeyObject } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TPM_ALG, TPMA_OBJECT } from '../../src/tpm/spec/constants.js';
@@ -20,6 +20,7 @@ import { makeObject, type TpmObject } from '../../src/tpm/objects/tpm-object.js'
 import { recoverSecret } from '../../src/tpm/objects/secret-exchange.js';
 import { outerUnwrap, type OuterWrapKey } from '../../src/tpm/objects/sensitive-protection.js';
 import { requireInteropTools } from '../helpers/interop-prereqs.js';
+import { ecKeyPair, rsaKeyPair } from '../helpers/key-pairs.js';
 import { makeTempDir, removeDir } from '../helpers/state-dirs.js';
 import { tpm2 } from '../helpers/tpm2-tools.js';
 
@@ -70,8 +71,8 @@ function parseCredentialFile(file: Buffer): { credentialBlob: Uint8Array; secret
 const ekKey = (ek: TpmObject, seed: Uint8Array): OuterWrapKey => ({ hashAlg: ek.publicArea.nameAlg, seed, symmetric: AES_128_CFB });
 
 const KEY_PAIRS = {
-  'RSA 2048': () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey,
-  'ECC P-256': () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
+  'RSA 2048': () => rsaKeyPair(2048).privateKey,
+  'ECC P-256': () => ecKeyPair('P-256').privateKey,
 };
 
 describe('credential protection against tpm2_makecredential -T none', function () {
@@ -140,12 +141,12 @@ describe('credential protection against tpm2_makecredential -T none', function (
   it('ECC: takes the ephemeral x as marshaled when the sender dropped a leading zero (tpm2-tools BN_bn2bin, 1 in 256)', () => {
     // What tpm2-tools' ecdh_derive_seed_and_encrypted_seed does when the ephemeral x starts with 00,
     // computed here with node:crypto and the KDFe formula of Part 1 §11.4.10.3.
-    const ekPair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const ekPair = ecKeyPair('P-256');
     const ek = ekObject(ekPair.privateKey);
     let ephemeral: KeyObject;
     let jwk: JsonWebKey;
     do {
-      ephemeral = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+      ephemeral = ecKeyPair('P-256').privateKey;
       jwk = ephemeral.export({ format: 'jwk' });
     } while (b64(jwk.x)[0] !== 0);
     const shortX = b64(jwk.x).subarray(1);
