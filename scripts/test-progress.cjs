@@ -55,7 +55,6 @@ process.on('SIGUSR2', () => {
     + `its event loop waits on: ${process.getActiveResourcesInfo().join(', ') || 'nothing'}\n`);
 });
 
-exports.progressDir = progressDir;
 exports.readProgress = readProgress;
 exports.clearProgress = clearProgress;
 exports.mochaHooks = {

@@ -14,15 +14,18 @@ import { RightsReader, receiveWithRights, socketFd } from '../../native/scm-righ
 
 const PYTHON = '/usr/bin/python3';
 
-/** Runs a python sender against `sock`; resolves with its stdout. */
-function python(script: string, sock: string): Promise<string> {
+/** Runs `command args`; resolves with its stdout, rejects with its stderr. */
+function run(command: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(PYTHON, ['-c', script, sock], { timeout: 10000 }, (error, stdout, stderr) => {
+    execFile(command, args, { timeout: 10000 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${error.message}\n${stderr}`));
       else resolve(stdout);
     });
   });
 }
+
+/** Runs a python sender against `sock`; resolves with its stdout. */
+const python = (script: string, sock: string): Promise<string> => run(PYTHON, ['-c', script, sock]);
 
 const SEND_PAIR_END = `
 import socket, sys
@@ -143,12 +146,7 @@ print(os.read(r1, 16).decode(), len(os.read(r2, 16)))
         }, 10);
       });
     `;
-    const out = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['--input-type=module', '-e', script, path.join(dir, 'fresh.sock')], { timeout: 10000 }, (error, stdout, stderr) => {
-        if (error) reject(new Error(`${error.message}\n${stderr}`));
-        else resolve(stdout);
-      });
-    });
+    const out = await run(process.execPath, ['--input-type=module', '-e', script, path.join(dir, 'fresh.sock')]);
     assert.deepEqual((JSON.parse(out) as string[]).sort(), ['first', 'second']);
   });
 
